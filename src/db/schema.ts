@@ -1,0 +1,4 @@
+export * from '../affiliation/schema.js';
+export * from '../audit/schema.js';
+export * from '../credentials/schema.js';
+export * from '../hr/schema.js';

@@ -1,0 +1,35 @@
+import express, { type Express } from 'express';
+import { mountAffiliationRoutes } from '../affiliation/routes.js';
+import { mountAuditRoutes } from '../audit/routes.js';
+import { mountHrRoutes } from '../hr/routes.js';
+import { mountOpsRoutes } from '../ops/routes.js';
+import type { AppDeps } from './deps.js';
+import { notFoundHandler, problemHandler } from './problem.js';
+import { requestContext } from './request-context.js';
+import { RouteTable } from './route.js';
+
+export const VERSION = '0.1.0';
+
+export function createApp(deps: AppDeps): Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('query parser', 'simple');
+  app.use(requestContext(deps.logger, deps.metrics));
+  app.use((_req, res, next) => {
+    res.setHeader('x-content-type-options', 'nosniff');
+    res.setHeader('cache-control', 'no-store');
+    next();
+  });
+
+  const router = express.Router();
+  const table = new RouteTable();
+  mountOpsRoutes(router, table, deps, VERSION);
+  mountAffiliationRoutes(router, table, deps);
+  mountHrRoutes(router, table, deps);
+  mountAuditRoutes(router, table, deps);
+  app.use(router);
+
+  app.use(notFoundHandler);
+  app.use(problemHandler(deps.logger));
+  return app;
+}

@@ -1,0 +1,17 @@
+import type { Logger } from 'pino';
+import type { Config } from '../config.js';
+import type { Database, Db } from '../db/client.js';
+import type { Metrics } from './metrics.js';
+
+/** What route modules get: the database, the clock, configuration, logging and metrics. */
+export interface AppDeps {
+  db: Db;
+  database: Database;
+  config: Config;
+  logger: Logger;
+  metrics: Metrics;
+  /** The only clock the HTTP layer reads; tests pin it. */
+  clock: () => Date;
+  /** Decoded HR webhook key, when configured. */
+  hrWebhookKey: Buffer | undefined;
+}
