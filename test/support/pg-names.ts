@@ -1,0 +1,8 @@
+/** Set by global setup (unique per run, so concurrent runs never share a template); read by workers. */
+export const TEMPLATE_ENV = 'SEKISHO_TEST_TEMPLATE_DB';
+
+export function withDatabaseName(url: string, name: string): string {
+  const u = new URL(url);
+  u.pathname = `/${name}`;
+  return u.toString();
+}
