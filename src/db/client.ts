@@ -31,6 +31,8 @@ export interface OpenOptions {
   /** Folder of the embedded database; undefined keeps it in memory (tests). */
   dataDir?: string;
   poolSize?: number;
+  /** Embedded only: start from a dumped data folder (tests start from a pre-migrated one). */
+  pgliteSnapshot?: Blob;
 }
 
 export async function openDatabase(opts: OpenOptions): Promise<Database> {
@@ -46,6 +48,7 @@ export async function openDatabase(opts: OpenOptions): Promise<Database> {
   if (opts.dataDir) mkdirSync(path.resolve(opts.dataDir), { recursive: true });
   const client = await PGlite.create(opts.dataDir ? path.resolve(opts.dataDir) : undefined, {
     extensions: { btree_gist },
+    ...(opts.pgliteSnapshot ? { loadDataDir: opts.pgliteSnapshot } : {}),
   });
   const db = drizzlePglite(client, { schema }) as unknown as Db;
   return { db, kind: 'pglite', close: () => client.close() };

@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
 import postgres from 'postgres';
 import { applyMigrations, openDatabase, type Database } from '../../src/db/client.js';
-import { TEMPLATE_ENV, withDatabaseName } from './pg-names.js';
+import { PGLITE_SNAPSHOT_ENV, TEMPLATE_ENV, withDatabaseName } from './pg-names.js';
 
 export const onPostgres = Boolean(process.env.DATABASE_URL);
 
@@ -17,6 +18,8 @@ export interface TestDatabase extends Database {
 export async function createTestDatabase(opts: { poolSize?: number } = {}): Promise<TestDatabase> {
   const base = process.env.DATABASE_URL;
   if (!base) {
+    const snapshot = process.env[PGLITE_SNAPSHOT_ENV];
+    if (snapshot) return openDatabase({ pgliteSnapshot: new Blob([await readFile(snapshot)]) });
     const database = await openDatabase({});
     await applyMigrations(database);
     return database;
