@@ -10,6 +10,8 @@ const schema = z.object({
     .string()
     .regex(/^whsec_[A-Za-z0-9+/]+=*$/, 'must be whsec_<base64>')
     .optional(),
+  /** AES-256-GCM keys for secrets at rest: "kid:base64[,kid2:base64]", the first one current. */
+  SEKISHO_ENCRYPTION_KEYS: z.string().regex(/^[A-Za-z0-9_-]+:[A-Za-z0-9+/]+=*(,[A-Za-z0-9_-]+:[A-Za-z0-9+/]+=*)*$/, 'must be kid:base64key[,kid2:base64key]').optional(),
   OIDC_ISSUER: z.string().url().optional(),
   OIDC_CLIENT_ID: z.string().optional(),
   OIDC_CLIENT_SECRET: z.string().optional(),
@@ -25,6 +27,7 @@ export interface Config {
   seed: 'demo' | 'none';
   bootstrapToken: string | undefined;
   hrWebhookSecret: string | undefined;
+  encryptionKeys: string | undefined;
   oidc: { issuer?: string; clientId?: string; clientSecret?: string };
   publicUrl: string;
   logLevel: z.infer<typeof schema>['LOG_LEVEL'];
@@ -47,6 +50,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     seed: e.SEKISHO_SEED ?? (e.DATABASE_URL ? 'none' : 'demo'),
     bootstrapToken: e.SEKISHO_BOOTSTRAP_TOKEN,
     hrWebhookSecret: e.SEKISHO_HR_WEBHOOK_SECRET,
+    encryptionKeys: e.SEKISHO_ENCRYPTION_KEYS,
     oidc: { issuer: e.OIDC_ISSUER, clientId: e.OIDC_CLIENT_ID, clientSecret: e.OIDC_CLIENT_SECRET },
     publicUrl: e.SEKISHO_PUBLIC_URL ?? `http://localhost:${e.PORT}`,
     logLevel: e.LOG_LEVEL,

@@ -1,6 +1,7 @@
 import { once } from 'node:events';
 import { loadConfig } from './config.js';
 import { ensureBootstrapToken } from './credentials/api-tokens.js';
+import { Keyring } from './credentials/encryption.js';
 import { applyMigrations, openDatabase } from './db/client.js';
 import { loadOrCreateDemoCredentials, seedDemo } from './demo/seed.js';
 import { secretKey } from './hr/signature.js';
@@ -17,9 +18,11 @@ const database = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: 
 await applyMigrations(database, config.databaseUrl);
 
 let hrSecret = config.hrWebhookSecret;
+let encryptionKeys = config.encryptionKeys;
 if (config.seed === 'demo') {
   const creds = loadOrCreateDemoCredentials(config.dataDir);
   hrSecret ??= creds.hrWebhookSecret;
+  encryptionKeys ??= creds.encryptionKeys;
   const seeded = await seedDemo(database.db, clock(), creds);
   // Demo secrets go to the terminal for the person trying Sekisho out, never to the log stream.
   console.log(
@@ -43,6 +46,7 @@ const app = createApp({
   metrics: createMetrics(),
   clock,
   hrWebhookKey: hrSecret ? secretKey(hrSecret) : undefined,
+  keyring: encryptionKeys ? Keyring.parse(encryptionKeys) : undefined,
 });
 const server = app.listen(config.port);
 await once(server, 'listening');

@@ -80,3 +80,22 @@ export async function findAffiliationAt(db: Db, personId: string, at: Date): Pro
     .limit(1);
   return row;
 }
+
+export interface EffectiveCompany {
+  companyCode: string;
+  kind: CompanyKind;
+  /** The company whose information rules apply: a contractor's actsFor, else the company itself. */
+  rulesCompanyCode: string;
+  rulesKind: CompanyKind;
+}
+
+/** The person's company at `at` and the company whose firewall rules apply to them. */
+export async function findEffectiveCompanyAt(db: Db, personId: string, at: Date): Promise<EffectiveCompany | undefined> {
+  const affiliation = await findAffiliationAt(db, personId, at);
+  if (!affiliation) return undefined;
+  const [company] = await db.select().from(companies).where(eq(companies.code, affiliation.companyCode));
+  if (!company) return undefined;
+  if (!company.actsFor) return { companyCode: company.code, kind: company.kind, rulesCompanyCode: company.code, rulesKind: company.kind };
+  const [target] = await db.select().from(companies).where(eq(companies.code, company.actsFor));
+  return { companyCode: company.code, kind: company.kind, rulesCompanyCode: target!.code, rulesKind: target!.kind };
+}

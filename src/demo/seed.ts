@@ -5,21 +5,30 @@ import { listCompanies, putCompany } from '../affiliation/companies.js';
 import type { CompanyKind } from '../affiliation/schema.js';
 import { createApiToken, newTokenValue } from '../credentials/api-tokens.js';
 import { SCOPES } from '../credentials/schema.js';
+import { Keyring } from '../credentials/encryption.js';
 import type { Db } from '../db/client.js';
 import { receiveHrEvent } from '../hr/intake.js';
 
 export interface DemoCredentials {
   adminToken: string;
   hrWebhookSecret: string;
+  encryptionKeys: string;
 }
 
 /** Demo secrets live in the data folder (mode 0600) so they survive restarts and scripts can read them. */
 export function loadOrCreateDemoCredentials(dataDir: string): DemoCredentials {
   const file = path.resolve(dataDir, 'demo-credentials.json');
-  if (existsSync(file)) return JSON.parse(readFileSync(file, 'utf8')) as DemoCredentials;
-  mkdirSync(path.dirname(file), { recursive: true });
-  const creds = { adminToken: newTokenValue(), hrWebhookSecret: `whsec_${randomBytes(32).toString('base64')}` };
-  writeFileSync(file, JSON.stringify(creds, null, 2), { mode: 0o600 });
+  const stored = existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as Partial<DemoCredentials>) : {};
+  const creds: DemoCredentials = {
+    adminToken: stored.adminToken ?? newTokenValue(),
+    hrWebhookSecret: stored.hrWebhookSecret ?? `whsec_${randomBytes(32).toString('base64')}`,
+    encryptionKeys: stored.encryptionKeys ?? Keyring.generateSpec(),
+  };
+  const complete = Object.keys(creds).every((k) => k in stored);
+  if (!complete) {
+    mkdirSync(path.dirname(file), { recursive: true });
+    writeFileSync(file, JSON.stringify(creds, null, 2), { mode: 0o600 });
+  }
   return creds;
 }
 

@@ -1,4 +1,4 @@
-import { eq, sql } from 'drizzle-orm';
+import { and, eq, isNull, lte, sql } from 'drizzle-orm';
 import { findCompany } from '../affiliation/companies.js';
 import { affiliationProblems } from '../affiliation/errors.js';
 import { persons } from '../affiliation/schema.js';
@@ -111,6 +111,7 @@ export async function countPendingEvents(db: Db, now: Date): Promise<number> {
   const [row] = await db
     .select({ n: sql<number>`count(*)::int` })
     .from(hrEvents)
-    .where(sql`${hrEvents.appliedAt} is null and ${hrEvents.effectiveAt} <= ${now}`);
+    // Through lte() so the Date is encoded by the column: a raw sql`${now}` breaks on postgres.js.
+    .where(and(isNull(hrEvents.appliedAt), lte(hrEvents.effectiveAt, now)));
   return row?.n ?? 0;
 }

@@ -1,6 +1,8 @@
 import express, { type Express } from 'express';
+import { mountAccessRoutes } from '../access/routes.js';
 import { mountAffiliationRoutes } from '../affiliation/routes.js';
 import { mountAuditRoutes } from '../audit/routes.js';
+import { mountCredentialRoutes } from '../credentials/routes.js';
 import { mountHrRoutes } from '../hr/routes.js';
 import { mountOpsRoutes } from '../ops/routes.js';
 import type { AppDeps } from './deps.js';
@@ -26,6 +28,8 @@ export function createApp(deps: AppDeps): Express {
   mountOpsRoutes(router, table, deps, VERSION);
   mountAffiliationRoutes(router, table, deps);
   mountHrRoutes(router, table, deps);
+  mountAccessRoutes(router, table, deps);
+  mountCredentialRoutes(router, table, deps);
   mountAuditRoutes(router, table, deps);
   app.use(router);
 

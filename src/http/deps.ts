@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import type { Config } from '../config.js';
+import type { Keyring } from '../credentials/encryption.js';
 import type { Database, Db } from '../db/client.js';
 import type { Metrics } from './metrics.js';
 
@@ -14,4 +15,6 @@ export interface AppDeps {
   clock: () => Date;
   /** Decoded HR webhook key, when configured. */
   hrWebhookKey: Buffer | undefined;
+  /** Seals secrets at rest (shared secrets, subscriber secrets, signing keys), when configured. */
+  keyring: Keyring | undefined;
 }

@@ -4,6 +4,7 @@ import { createApiToken } from '../../src/credentials/api-tokens.js';
 import type { Scope } from '../../src/credentials/schema.js';
 import { SCOPES } from '../../src/credentials/schema.js';
 import { loadConfig } from '../../src/config.js';
+import { Keyring } from '../../src/credentials/encryption.js';
 import type { Database } from '../../src/db/client.js';
 import { secretKey } from '../../src/hr/signature.js';
 import { createApp } from '../../src/http/app.js';
@@ -11,6 +12,7 @@ import { createMetrics } from '../../src/http/metrics.js';
 import { createLogger } from '../../src/logger.js';
 
 export const TEST_HR_SECRET = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw';
+export const testKeyring = new Keyring([{ id: 'test', key: Buffer.alloc(32, 7) }]);
 
 export interface TestServer {
   url: string;
@@ -33,6 +35,7 @@ export async function startTestServer(database: Database, opts: { now: Date; hrS
     metrics: createMetrics(),
     clock: () => now,
     hrWebhookKey: secretKey(opts.hrSecret ?? TEST_HR_SECRET),
+    keyring: testKeyring,
   });
   const server: Server = await new Promise((resolve) => {
     const s = app.listen(0, '127.0.0.1', () => resolve(s));

@@ -1,0 +1,12 @@
+import { problems } from '../errors.js';
+
+export const accessProblems = problems({
+  firewall: { code: 'access.firewall', status: 409, title: 'The information firewall forbids this', type: 'firewall' },
+  unknownSystem: { code: 'access.unknown-system', status: 422, title: 'Unknown system' },
+  unknownEntitlement: { code: 'access.unknown-entitlement', status: 422, title: 'Unknown entitlement' },
+  unknownPerson: { code: 'access.unknown-person', status: 422, title: 'Unknown person' },
+  notAffiliated: { code: 'access.not-affiliated', status: 422, title: 'The person has no affiliation now' },
+  invalidEmergencyFields: { code: 'access.invalid-emergency-fields', status: 422, title: 'Emergency fields must be declared fields' },
+  invalidValidity: { code: 'access.invalid-validity', status: 422, title: 'The validity interval is not valid' },
+  grantNotFound: { code: 'access.grant-not-found', status: 404, title: 'Grant not found', type: 'not-found' },
+});
