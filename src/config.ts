@@ -12,6 +12,9 @@ const schema = z.object({
     .optional(),
   /** AES-256-GCM keys for secrets at rest: "kid:base64[,kid2:base64]", the first one current. */
   SEKISHO_ENCRYPTION_KEYS: z.string().regex(/^[A-Za-z0-9_-]+:[A-Za-z0-9+/]+=*(,[A-Za-z0-9_-]+:[A-Za-z0-9+/]+=*)*$/, 'must be kid:base64key[,kid2:base64key]').optional(),
+  SEKISHO_EMERGENCY_APPROVAL: z.enum(['single', 'dual']).default('single'),
+  SEKISHO_EMERGENCY_MAX_MINUTES: z.coerce.number().int().min(1).max(60 * 24 * 30).default(72 * 60),
+  SEKISHO_EMERGENCY_MAX_TOTAL_MINUTES: z.coerce.number().int().min(1).max(60 * 24 * 90).default(7 * 24 * 60),
   OIDC_ISSUER: z.string().url().optional(),
   OIDC_CLIENT_ID: z.string().optional(),
   OIDC_CLIENT_SECRET: z.string().optional(),
@@ -19,6 +22,13 @@ const schema = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   SEKISHO_SCHEDULER: z.enum(['on', 'off']).default('on'),
 });
+
+/** How emergencies are bounded: one declarer or two people; the longest declaration and the longest in total with extensions. */
+export interface EmergencyPolicy {
+  approval: 'single' | 'dual';
+  maxMinutes: number;
+  maxTotalMinutes: number;
+}
 
 export interface Config {
   port: number;
@@ -28,6 +38,7 @@ export interface Config {
   bootstrapToken: string | undefined;
   hrWebhookSecret: string | undefined;
   encryptionKeys: string | undefined;
+  emergency: EmergencyPolicy;
   oidc: { issuer?: string; clientId?: string; clientSecret?: string };
   publicUrl: string;
   logLevel: z.infer<typeof schema>['LOG_LEVEL'];
@@ -51,6 +62,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     bootstrapToken: e.SEKISHO_BOOTSTRAP_TOKEN,
     hrWebhookSecret: e.SEKISHO_HR_WEBHOOK_SECRET,
     encryptionKeys: e.SEKISHO_ENCRYPTION_KEYS,
+    emergency: {
+      approval: e.SEKISHO_EMERGENCY_APPROVAL,
+      maxMinutes: e.SEKISHO_EMERGENCY_MAX_MINUTES,
+      maxTotalMinutes: e.SEKISHO_EMERGENCY_MAX_TOTAL_MINUTES,
+    },
     oidc: { issuer: e.OIDC_ISSUER, clientId: e.OIDC_CLIENT_ID, clientSecret: e.OIDC_CLIENT_SECRET },
     publicUrl: e.SEKISHO_PUBLIC_URL ?? `http://localhost:${e.PORT}`,
     logLevel: e.LOG_LEVEL,

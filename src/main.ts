@@ -1,4 +1,6 @@
 import { once } from 'node:events';
+import { DecisionRecorder } from './access/decision-log.js';
+import { PolicyCache } from './access/policy-cache.js';
 import { loadConfig } from './config.js';
 import { ensureBootstrapToken } from './credentials/api-tokens.js';
 import { Keyring } from './credentials/encryption.js';
@@ -38,19 +40,24 @@ if (config.seed === 'demo') {
 }
 if (config.bootstrapToken) await ensureBootstrapToken(database.db, clock(), config.bootstrapToken);
 
+const policy = await PolicyCache.start(database, { logger });
+const keyring = encryptionKeys ? Keyring.parse(encryptionKeys) : undefined;
+const metrics = createMetrics();
 const app = createApp({
   db: database.db,
   database,
   config,
   logger,
-  metrics: createMetrics(),
+  metrics,
   clock,
   hrWebhookKey: hrSecret ? secretKey(hrSecret) : undefined,
-  keyring: encryptionKeys ? Keyring.parse(encryptionKeys) : undefined,
+  keyring,
+  policy,
+  decisions: new DecisionRecorder(database.db, logger),
 });
 const server = app.listen(config.port);
 await once(server, 'listening');
-const scheduler = config.schedulerEnabled ? await startScheduler(database.db, logger, clock) : undefined;
+const scheduler = config.schedulerEnabled ? await startScheduler(database.db, logger, clock, { keyring, publicUrl: config.publicUrl, metrics }) : undefined;
 logger.info({ url: config.publicUrl, database: database.kind }, `Sekisho ready on ${config.publicUrl}`);
 
 let stopping = false;
@@ -59,6 +66,7 @@ async function shutdown(signal: string) {
   stopping = true;
   logger.info({ signal }, 'shutting down');
   await scheduler?.stop();
+  await policy.stop();
   server.close();
   server.closeAllConnections();
   await database.close();

@@ -8,5 +8,6 @@ export const accessProblems = problems({
   notAffiliated: { code: 'access.not-affiliated', status: 422, title: 'The person has no affiliation now' },
   invalidEmergencyFields: { code: 'access.invalid-emergency-fields', status: 422, title: 'Emergency fields must be declared fields' },
   invalidValidity: { code: 'access.invalid-validity', status: 422, title: 'The validity interval is not valid' },
+  policyStale: { code: 'access.policy-stale', status: 503, title: 'Policy is temporarily unavailable' },
   grantNotFound: { code: 'access.grant-not-found', status: 404, title: 'Grant not found', type: 'not-found' },
 });

@@ -1,5 +1,6 @@
 import { asc, eq, sql } from 'drizzle-orm';
 import { findEffectiveCompanyAt } from '../affiliation/persons.js';
+import { peopleAt } from '../affiliation/sql.js';
 import { persons } from '../affiliation/schema.js';
 import { appendAudit } from '../audit/chain.js';
 import { queryRows, type Db } from '../db/client.js';
@@ -120,19 +121,11 @@ export async function revokeGrantsNotAllowed(tx: Db, args: { personIds: string[]
   return queryRows<RevokedGrant>(
     tx,
     sql`
-    with people as (select jsonb_array_elements_text(${JSON.stringify(args.personIds)}::jsonb) as person_id),
-    rules as (
-      select p.person_id, coalesce(target.kind, c.kind) as kind
-      from people p
-      left join affiliations a on a.person_id = p.person_id and a.superseded_at is null
-        and a.valid_from <= ${now}::timestamptz and (a.valid_to is null or a.valid_to > ${now}::timestamptz)
-      left join companies c on c.code = a.company_code
-      left join companies target on target.code = c.acts_for
-    )
+    with current as (${peopleAt(args.personIds, args.now)})
     update grants g set revoked_at = ${now}::timestamptz, revoked_by = ${args.actor}, revoked_reason = ${args.reason}
-    from rules r, entitlements e
+    from current r, entitlements e
     where g.person_id = r.person_id and e.code = g.entitlement_code and g.revoked_at is null
-      and (r.kind is null or not (r.kind = any(e.allowed_company_kinds)))
+      and (r.rules_kind is null or not (r.rules_kind = any(e.allowed_company_kinds)))
     returning g.id, g.person_id as "personId", g.entitlement_code as entitlement`,
   );
 }

@@ -89,3 +89,32 @@ export const terminals = pgTable(
   },
   (t) => [foreignKey({ name: 'terminals__company_code_fk', columns: [t.companyCode], foreignColumns: [companies.code] })],
 );
+
+/**
+ * Every decision, compactly: what detection and the post-emergency report read. Written in
+ * batches (group commit); each batch is covered by one audit record carrying its digest.
+ */
+export const decisionLog = pgTable(
+  'decision_log',
+  {
+    id: uuid('id').primaryKey(),
+    at: timestamp('at', { withTimezone: true }).notNull(),
+    personId: text('person_id').notNull(),
+    terminalId: text('terminal_id'),
+    system: text('system').notNull(),
+    customerId: text('customer_id'),
+    retailer: text('retailer'),
+    area: text('area'),
+    decision: text('decision').notNull(),
+    allowed: text('allowed').array().notNull(),
+    masked: text('masked').array().notNull(),
+    reasons: text('reasons').array().notNull(),
+    emergencyId: uuid('emergency_id'),
+    caller: text('caller').notNull(),
+  },
+  (t) => [
+    index('decision_log__at_idx').on(t.at),
+    index('decision_log__person_id_at_idx').on(t.personId, t.at),
+    index('decision_log__emergency_id_idx').on(t.emergencyId).where(sql`${t.emergencyId} is not null`),
+  ],
+);

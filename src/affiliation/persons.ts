@@ -2,6 +2,7 @@ import { and, asc, eq, gt, isNull, lte, or } from 'drizzle-orm';
 import type { Db } from '../db/client.js';
 import { affiliationProblems } from './errors.js';
 import { affiliations, companies, persons, type CompanyKind } from './schema.js';
+import { affiliationInForceAt } from './sql.js';
 import { segmentAt } from './timeline.js';
 
 export interface AffiliationView {
@@ -69,14 +70,7 @@ export async function findAffiliationAt(db: Db, personId: string, at: Date): Pro
   const [row] = await db
     .select({ companyCode: affiliations.companyCode })
     .from(affiliations)
-    .where(
-      and(
-        eq(affiliations.personId, personId),
-        isNull(affiliations.supersededAt),
-        lte(affiliations.validFrom, at),
-        or(isNull(affiliations.validTo), gt(affiliations.validTo, at)),
-      ),
-    )
+    .where(and(eq(affiliations.personId, personId), affiliationInForceAt(at)))
     .limit(1);
   return row;
 }

@@ -1,4 +1,4 @@
-import { and, asc, eq, inArray, isNull } from 'drizzle-orm';
+import { and, asc, eq, inArray, isNull, sql } from 'drizzle-orm';
 import type { Db } from '../db/client.js';
 import { PG_EXCLUSION_VIOLATION, pgErrorInfo } from '../db/errors.js';
 import { affiliationProblems } from './errors.js';
@@ -42,7 +42,11 @@ export async function recordTimelineEvent(
   if (!plan.ok) throw affiliationProblems.contradiction(plan.reason);
   const removedIds = (plan.remove as StoredSegment[]).map((s) => s.id);
   if (removedIds.length > 0) {
-    await tx.update(affiliations).set({ supersededAt: args.now }).where(inArray(affiliations.id, removedIds));
+    // greatest(): a replica whose clock lags the one that recorded the row must not break recorded ≤ superseded.
+    await tx
+      .update(affiliations)
+      .set({ supersededAt: sql`greatest(${affiliations.recordedAt}, ${args.now.toISOString()}::timestamptz)` })
+      .where(inArray(affiliations.id, removedIds));
   }
   try {
     await tx.insert(affiliations).values(

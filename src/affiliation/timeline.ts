@@ -9,7 +9,8 @@
  *   t. A later change already recorded keeps its place, so a late transfer lands in the right
  *   slot of the history. A transfer that changes nothing (same company and org unit) contradicts.
  * - left at t: the segment covering t must be the last one and start before t; it ends at t.
- *   Leaving before a change that is already recorded later contradicts.
+ *   Leaving before a later transfer or hire already recorded contradicts; an earlier leaving
+ *   date for someone already recorded as leaving later is a correction and moves it earlier.
  */
 
 export interface Segment {

@@ -1,4 +1,5 @@
 import { sql } from 'drizzle-orm';
+import { peopleAt } from '../affiliation/sql.js';
 import { queryRows, type Db } from '../db/client.js';
 
 export interface RevokedCredential {
@@ -20,13 +21,7 @@ export async function revokeCredentialsOfMovers(tx: Db, args: { personIds: strin
   return queryRows<RevokedCredential>(
     tx,
     sql`
-    with people as (select jsonb_array_elements_text(${JSON.stringify(args.personIds)}::jsonb) as person_id),
-    current as (
-      select p.person_id, a.company_code
-      from people p
-      left join affiliations a on a.person_id = p.person_id and a.superseded_at is null
-        and a.valid_from <= ${now}::timestamptz and (a.valid_to is null or a.valid_to > ${now}::timestamptz)
-    )
+    with current as (${peopleAt(args.personIds, args.now)})
     update credentials c set revoked_at = ${now}::timestamptz, revoked_reason = ${args.reason}
     from current r
     where c.person_id = r.person_id and c.revoked_at is null and c.company_code is distinct from r.company_code

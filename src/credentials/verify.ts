@@ -20,7 +20,14 @@ export type AuthnFailure =
   | 'holder-not-affiliated-with-issuing-company'
   | 'terminal-unknown'
   | 'terminal-inactive'
-  | 'terminal-company-mismatch';
+  | 'terminal-company-mismatch'
+  // Passkeys (passkeys.ts):
+  | 'challenge-unknown-or-used'
+  | 'challenge-expired'
+  | 'challenge-wrong-ceremony'
+  | 'challenge-for-another-person'
+  | 'assertion-invalid'
+  | 'counter-did-not-advance';
 
 export interface AuthnSuccess {
   personId: string;
@@ -47,7 +54,7 @@ export async function checkCredentialInForce(db: Db, c: Credential, terminalId: 
   return undefined;
 }
 
-interface Attempt {
+export interface Attempt {
   db: Db;
   now: Date;
   /** The calling system's token, for the audit record and as the throttle source of last resort. */
@@ -60,17 +67,21 @@ interface Attempt {
 /**
  * Records the outcome (audit, throttle, last use) in one transaction and answers. Failures
  * throw the same generic 401 whatever the reason; the reason goes to the audit log.
+ * `countFailures: false` for credentials nobody can guess (passkeys): their failures are replays
+ * or clones, not guesses, and must not count towards locking the source out of passwords.
+ * `details` adds evidence to the audit record (a passkey's counters).
  */
-async function settle(
-  a: Attempt & { kind: string; login: string; credential?: Credential; failure?: AuthnFailure },
+export async function settle(
+  a: Attempt & { kind: string; login: string; credential?: Credential; failure?: AuthnFailure; countFailures?: boolean; details?: Record<string, unknown> },
 ): Promise<AuthnSuccess> {
   const source = sourceOf(a);
   const keys = throttleKeys(a.login, source);
+  const counted = a.countFailures !== false;
   await withTx(a.db, async (tx) => {
     if (a.failure) {
-      if (a.failure !== 'throttled') await recordFailure(tx, keys, a.now);
+      if (a.failure !== 'throttled' && counted) await recordFailure(tx, keys, a.now);
     } else {
-      await clearFailures(tx, keys);
+      if (counted) await clearFailures(tx, keys);
       await tx.update(credentials).set({ lastUsedAt: a.now }).where(eq(credentials.id, a.credential!.id));
     }
     await appendAudit(tx, a.now, {
@@ -86,6 +97,7 @@ async function settle(
         revokedReason: a.credential?.revokedReason ?? null,
         terminalId: a.terminalId ?? null,
         source,
+        ...a.details,
         ...(a.failure ? { reason: a.failure } : {}),
       },
     });

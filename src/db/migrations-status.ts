@@ -7,6 +7,8 @@ const journal = JSON.parse(readFileSync(path.join(migrationsFolder, 'meta', '_jo
 
 /** True when the database is reachable and has every migration this build ships. */
 export async function migrationsApplied(db: Db): Promise<boolean> {
+  const [table] = await queryRows<{ t: string | null }>(db, sql`select to_regclass('drizzle.__drizzle_migrations')::text as t`);
+  if (!table?.t) return false;
   const [row] = await queryRows<{ n: number }>(db, sql`select count(*)::int as n from drizzle.__drizzle_migrations`);
   return (row?.n ?? 0) >= journal.entries.length;
 }

@@ -1,6 +1,7 @@
 import { revokeGrantsNotAllowed } from '../access/grants.js';
 import { appendAudit, type AuditEntry } from '../audit/chain.js';
 import { revokeCredentialsOfMovers } from '../credentials/revocation.js';
+import { flagSharedSecretsKnownBy, rotationRequiredNotices } from '../credentials/shared-secrets.js';
 import type { Db } from '../db/client.js';
 import { enqueueEvents, type OutboundEvent } from '../outbox/enqueue.js';
 import type { HrEventType } from './schema.js';
@@ -43,6 +44,10 @@ export async function applyEventEffects(tx: Db, events: DueEvent[], now: Date): 
     if (personIds.length === 0) continue;
     const credentials = await revokeCredentialsOfMovers(tx, { personIds, now, reason });
     const grants = await revokeGrantsNotAllowed(tx, { personIds, now, reason, actor: ACTOR });
+    // Shared secrets they knew under their old company: flagged for rotation, exposure recorded.
+    const secrets = rotationRequiredNotices(await flagSharedSecretsKnownBy(tx, { personIds, now, reason: reason === 'transfer' ? 'holder-transferred' : 'holder-left' }), ACTOR, now);
+    outbound.push(...secrets.outbound);
+    audit.push(...secrets.audit);
     for (const c of credentials) {
       outbound.push({ type: 'credential.revoked', subjectType: 'person', subjectId: c.personId, occurredAt: now, payload: { credentialId: c.id, credentialType: c.type, company: c.company, reason } });
       audit.push({ actor: ACTOR, action: 'credential.revoked', subjectType: 'person', subjectId: c.personId, data: { credentialId: c.id, type: c.type, company: c.company, reason } });

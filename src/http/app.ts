@@ -1,10 +1,15 @@
 import express, { type Express } from 'express';
+import { mountDecisionRoutes } from '../access/decision-routes.js';
 import { mountAccessRoutes } from '../access/routes.js';
 import { mountAffiliationRoutes } from '../affiliation/routes.js';
 import { mountAuditRoutes } from '../audit/routes.js';
+import { mountPasskeyRoutes } from '../credentials/passkey-routes.js';
 import { mountCredentialRoutes } from '../credentials/routes.js';
+import { mountSharedSecretRoutes } from '../credentials/shared-secret-routes.js';
+import { mountEmergencyRoutes } from '../emergency/routes.js';
 import { mountHrRoutes } from '../hr/routes.js';
 import { mountOpsRoutes } from '../ops/routes.js';
+import { mountOutboxRoutes } from '../outbox/routes.js';
 import type { AppDeps } from './deps.js';
 import { notFoundHandler, problemHandler } from './problem.js';
 import { requestContext } from './request-context.js';
@@ -29,8 +34,13 @@ export function createApp(deps: AppDeps): Express {
   mountAffiliationRoutes(router, table, deps);
   mountHrRoutes(router, table, deps);
   mountAccessRoutes(router, table, deps);
+  mountDecisionRoutes(router, table, deps);
+  mountEmergencyRoutes(router, table, deps);
   mountCredentialRoutes(router, table, deps);
+  mountPasskeyRoutes(router, table, deps);
+  mountSharedSecretRoutes(router, table, deps);
   mountAuditRoutes(router, table, deps);
+  mountOutboxRoutes(router, table, deps);
   app.use(router);
 
   app.use(notFoundHandler);

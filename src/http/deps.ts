@@ -1,5 +1,7 @@
 import type { Logger } from 'pino';
 import type { Config } from '../config.js';
+import type { DecisionRecorder } from '../access/decision-log.js';
+import type { PolicyCache } from '../access/policy-cache.js';
 import type { Keyring } from '../credentials/encryption.js';
 import type { Database, Db } from '../db/client.js';
 import type { Metrics } from './metrics.js';
@@ -17,4 +19,8 @@ export interface AppDeps {
   hrWebhookKey: Buffer | undefined;
   /** Seals secrets at rest (shared secrets, subscriber secrets, signing keys), when configured. */
   keyring: Keyring | undefined;
+  /** The in-memory policy snapshot decisions are made on. */
+  policy: PolicyCache;
+  /** Durable, batched log of every decision. */
+  decisions: DecisionRecorder;
 }

@@ -4,6 +4,8 @@ export interface Metrics {
   registry: Registry;
   httpDuration: Histogram<'method' | 'route' | 'status'>;
   hrEvents: Counter<'type' | 'outcome'>;
+  decisions: Counter<'decision'>;
+  outboxDeliveries: Counter<'outcome'>;
 }
 
 /** One registry per app instance, so tests can build several apps in one process. */
@@ -23,6 +25,18 @@ export function createMetrics(): Metrics {
       name: 'sekisho_hr_events_total',
       help: 'HR events received, by type and outcome',
       labelNames: ['type', 'outcome'],
+      registers: [registry],
+    }),
+    decisions: new Counter({
+      name: 'sekisho_decisions_total',
+      help: 'Field-level decisions made, by outcome',
+      labelNames: ['decision'],
+      registers: [registry],
+    }),
+    outboxDeliveries: new Counter({
+      name: 'sekisho_outbox_deliveries_total',
+      help: 'Outbound delivery attempts and their outcome (delivered, failed, dead, skipped)',
+      labelNames: ['outcome'],
       registers: [registry],
     }),
   };

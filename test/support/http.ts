@@ -1,5 +1,7 @@
 import type { AddressInfo } from 'node:net';
-import type { Server } from 'node:http';
+import { createServer, type Server } from 'node:http';
+import { DecisionRecorder } from '../../src/access/decision-log.js';
+import { PolicyCache } from '../../src/access/policy-cache.js';
 import { createApiToken } from '../../src/credentials/api-tokens.js';
 import type { Scope } from '../../src/credentials/schema.js';
 import { SCOPES } from '../../src/credentials/schema.js';
@@ -16,6 +18,8 @@ export const testKeyring = new Keyring([{ id: 'test', key: Buffer.alloc(32, 7) }
 
 export interface TestServer {
   url: string;
+  /** The same server as the app's configured public URL (http://localhost:port): the WebAuthn origin. */
+  publicUrl: string;
   /** Pins or moves the server's clock. */
   setNow(d: Date): void;
   /** A fresh API token with exactly these scopes. */
@@ -27,31 +31,42 @@ export interface TestServer {
 /** The real app on an ephemeral loopback port, with a clock the test controls. */
 export async function startTestServer(database: Database, opts: { now: Date; hrSecret?: string }): Promise<TestServer> {
   let now = opts.now;
+  // Listen first, so the app's public URL (the WebAuthn origin) is the real one, on `localhost`.
+  const server: Server = await new Promise((resolve) => {
+    const s = createServer().listen(0, '127.0.0.1', () => resolve(s));
+  });
+  const port = (server.address() as AddressInfo).port;
+  const publicUrl = `http://localhost:${port}`;
+  const logger = createLogger('silent');
+  const policy = await PolicyCache.start(database, { logger });
   const app = createApp({
     db: database.db,
     database,
-    config: loadConfig({ LOG_LEVEL: 'silent' }),
-    logger: createLogger('silent'),
+    config: loadConfig({ LOG_LEVEL: 'silent', SEKISHO_PUBLIC_URL: publicUrl }),
+    logger,
     metrics: createMetrics(),
     clock: () => now,
     hrWebhookKey: secretKey(opts.hrSecret ?? TEST_HR_SECRET),
     keyring: testKeyring,
+    policy,
+    decisions: new DecisionRecorder(database.db, logger),
   });
-  const server: Server = await new Promise((resolve) => {
-    const s = app.listen(0, '127.0.0.1', () => resolve(s));
-  });
-  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  server.on('request', app);
+  const url = `http://127.0.0.1:${port}`;
   const token = async (...scopes: Scope[]) =>
     (await createApiToken({ db: database.db, now, actor: 'test', name: `test-${scopes.join('-') || 'none'}`, scopes })).value;
   return {
     url,
+    publicUrl,
     setNow: (d) => void (now = d),
     token,
     adminToken: await token(...SCOPES),
-    close: () =>
-      new Promise((resolve) => {
+    close: async () => {
+      await policy.stop();
+      await new Promise<void>((resolve) => {
         server.closeAllConnections();
         server.close(() => resolve());
-      }),
+      });
+    },
   };
 }
