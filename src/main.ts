@@ -1,16 +1,13 @@
 import { once } from 'node:events';
-import { DecisionRecorder } from './access/decision-log.js';
-import { PolicyCache } from './access/policy-cache.js';
 import { loadConfig } from './config.js';
 import { ensureBootstrapToken } from './credentials/api-tokens.js';
 import { Keyring } from './credentials/encryption.js';
 import { applyMigrations, openDatabase } from './db/client.js';
 import { loadOrCreateDemoCredentials, seedDemo } from './demo/seed.js';
 import { secretKey } from './hr/signature.js';
-import { createApp } from './http/app.js';
-import { createMetrics } from './http/metrics.js';
 import { createLogger } from './logger.js';
 import { startScheduler } from './scheduler.js';
+import { startService } from './service.js';
 
 const config = loadConfig();
 const logger = createLogger(config.logLevel);
@@ -40,24 +37,11 @@ if (config.seed === 'demo') {
 }
 if (config.bootstrapToken) await ensureBootstrapToken(database.db, clock(), config.bootstrapToken);
 
-const policy = await PolicyCache.start(database, { logger });
 const keyring = encryptionKeys ? Keyring.parse(encryptionKeys) : undefined;
-const metrics = createMetrics();
-const app = createApp({
-  db: database.db,
-  database,
-  config,
-  logger,
-  metrics,
-  clock,
-  hrWebhookKey: hrSecret ? secretKey(hrSecret) : undefined,
-  keyring,
-  policy,
-  decisions: new DecisionRecorder(database.db, logger),
-});
-const server = app.listen(config.port);
+const service = await startService({ database, config, logger, clock, hrWebhookKey: hrSecret ? secretKey(hrSecret) : undefined, keyring });
+const server = service.app.listen(config.port);
 await once(server, 'listening');
-const scheduler = config.schedulerEnabled ? await startScheduler(database.db, logger, clock, { keyring, publicUrl: config.publicUrl, metrics }) : undefined;
+const scheduler = config.schedulerEnabled ? await startScheduler(database.db, logger, clock, { keyring, publicUrl: config.publicUrl, metrics: service.metrics }) : undefined;
 logger.info({ url: config.publicUrl, database: database.kind }, `Sekisho ready on ${config.publicUrl}`);
 
 let stopping = false;
@@ -66,9 +50,9 @@ async function shutdown(signal: string) {
   stopping = true;
   logger.info({ signal }, 'shutting down');
   await scheduler?.stop();
-  await policy.stop();
   server.close();
   server.closeAllConnections();
+  await service.close();
   await database.close();
   process.exit(0);
 }

@@ -16,33 +16,15 @@
  * BENCH_APRIL1_TRANSFERS (10000), BENCH_TIME_LIMIT_SECONDS (900).
  */
 import { randomBytes } from 'node:crypto';
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
 import { sql } from 'drizzle-orm';
-import postgres from 'postgres';
-import { DecisionRecorder } from '../../src/access/decision-log.js';
-import { PolicyCache } from '../../src/access/policy-cache.js';
 import { putCompany } from '../../src/affiliation/companies.js';
-import { loadConfig } from '../../src/config.js';
-import { Keyring } from '../../src/credentials/encryption.js';
-import { applyMigrations, openDatabase, queryRows, type Database, type Db } from '../../src/db/client.js';
+import { queryRows, type Database, type Db } from '../../src/db/client.js';
 import { receiveHrEvent } from '../../src/hr/intake.js';
 import { applyDueEvents } from '../../src/hr/jobs.js';
 import { secretKey, signWebhook } from '../../src/hr/signature.js';
-import { createApp } from '../../src/http/app.js';
-import { createMetrics } from '../../src/http/metrics.js';
-import { createLogger } from '../../src/logger.js';
+import { intEnv, logger, percentile, pool, round2, seconds, startBenchServer, withScratchDatabase } from './support.js';
 
-const intEnv = (name: string, fallback: number): number => {
-  const raw = process.env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const n = Number(raw);
-  if (!Number.isInteger(n) || n <= 0) throw new Error(`${name} must be a positive integer, got '${raw}'`);
-  return n;
-};
-
-const BASE_URL = process.env.DATABASE_URL || 'postgres://root@127.0.0.1:5432/test';
 const HTTP_EVENTS = intEnv('BENCH_HR_EVENTS', 5000);
 const CONCURRENCY = intEnv('BENCH_HR_CONCURRENCY', 32);
 const APRIL1_TRANSFERS = intEnv('BENCH_APRIL1_TRANSFERS', 10_000);
@@ -51,30 +33,7 @@ const TIME_LIMIT_SECONDS = intEnv('BENCH_TIME_LIMIT_SECONDS', 900);
 const SETUP_CONCURRENCY = 8;
 const POOL_SIZE = 10;
 
-const log = (msg: string) => console.error(`[bench:hr] ${msg}`);
-const seconds = (ms: number) => Math.round(ms) / 1000;
-const round2 = (x: number) => Math.round(x * 100) / 100;
-
-function withDatabaseName(url: string, name: string): string {
-  const u = new URL(url);
-  u.pathname = `/${name}`;
-  return u.toString();
-}
-
-/** Runs task(i) for i in [0, count) with at most `limit` in flight; rejects on the first failure. */
-async function pool(count: number, limit: number, task: (i: number) => Promise<void>): Promise<void> {
-  let next = 0;
-  const worker = async () => {
-    while (next < count) await task(next++);
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, count) }, worker));
-}
-
-/** Nearest-rank percentile of sorted values. */
-function percentile(sorted: number[], p: number): number {
-  if (sorted.length === 0) return NaN;
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))]!;
-}
+const log = logger('hr');
 
 /** The next April 1, 00:00 JST, at least a day ahead: the reorganisation instant. */
 function nextApril1(now: Date): Date {
@@ -168,26 +127,9 @@ async function partA(database: Database, runId: string): Promise<{ eventsPerSec:
 
   const secret = `whsec_${randomBytes(32).toString('base64')}`;
   const key = secretKey(secret);
-  // Wired as src/main.ts does, without the scheduler (part B runs the due-events job itself).
-  const logger = createLogger('silent');
-  const policy = await PolicyCache.start(database, { logger });
-  const app = createApp({
-    db,
-    database,
-    config: loadConfig({ LOG_LEVEL: 'silent', SEKISHO_SCHEDULER: 'off' }),
-    logger,
-    metrics: createMetrics(),
-    clock: () => new Date(),
-    hrWebhookKey: key,
-    keyring: new Keyring([{ id: 'bench', key: randomBytes(32) }]),
-    policy,
-    decisions: new DecisionRecorder(db, logger),
-  });
-  const server: Server = await new Promise((resolve, reject) => {
-    const s = app.listen(0, '127.0.0.1', () => resolve(s));
-    s.once('error', reject);
-  });
-  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1/hr/events`;
+  // The real service without the scheduler (part B runs the due-events job itself).
+  const server = await startBenchServer(database, { hrWebhookKey: key });
+  const url = `${server.url}/v1/hr/events`;
 
   try {
     // The load generator runs on its own thread, so it does not compete with the app for the
@@ -204,9 +146,7 @@ async function partA(database: Database, runId: string): Promise<{ eventsPerSec:
       `${result.eventsPerSec}/s, p50 ${result.p50Ms} ms, p99 ${result.p99Ms} ms, max ${round2(latencies.at(-1)!)} ms`);
     return result;
   } finally {
-    server.closeAllConnections();
-    await new Promise<void>((resolve) => server.close(() => resolve()));
-    await policy.stop();
+    await server.close();
   }
 }
 
@@ -263,49 +203,13 @@ async function partB(db: Db, runId: string): Promise<{ april1Transfers: number; 
 
 async function main(): Promise<void> {
   const runId = randomBytes(4).toString('hex');
-  const name = `sekisho_bench_${runId}`;
-  const url = withDatabaseName(BASE_URL, name);
-  const admin = postgres(BASE_URL, { max: 1, onnotice: () => {}, connect_timeout: 10 });
-  let database: Database | undefined;
-  let created = false;
-
-  const cleanup = async () => {
-    await database?.close().catch(() => {});
-    database = undefined;
-    if (created) {
-      created = false;
-      await admin.unsafe(`drop database if exists ${name} with (force)`).catch((err: unknown) => log(`could not drop ${name}: ${String(err)}`));
-      log(`dropped ${name}`);
-    }
-    await admin.end({ timeout: 5 }).catch(() => {});
-  };
-  const abort = (why: string) => {
-    log(why);
-    void cleanup().finally(() => process.exit(1));
-  };
-  const timer = setTimeout(() => abort(`time limit of ${TIME_LIMIT_SECONDS}s reached, giving up`), TIME_LIMIT_SECONDS * 1000);
-  process.once('SIGINT', () => abort('interrupted'));
-  process.once('SIGTERM', () => abort('terminated'));
-
-  try {
-    try {
-      await admin.unsafe(`create database ${name}`);
-    } catch (err) {
-      throw new Error(`cannot create a scratch database on ${new URL(BASE_URL).host} (set DATABASE_URL to a PostgreSQL server whose user may create databases): ${String(err)}`);
-    }
-    created = true;
-    log(`scratch database ${name} on ${new URL(BASE_URL).host}`);
-    database = await openDatabase({ databaseUrl: url, poolSize: POOL_SIZE });
-    await applyMigrations(database, url);
+  const result = await withScratchDatabase('hr', { poolSize: POOL_SIZE, timeLimitSeconds: TIME_LIMIT_SECONDS }, async (database) => {
     await setUpCompanies(database.db);
-
     const a = await partA(database, runId);
     const b = await partB(database.db, runId);
-    console.log(JSON.stringify({ bench: 'hr', ...a, ...b }));
-  } finally {
-    clearTimeout(timer);
-    await cleanup();
-  }
+    return { bench: 'hr', ...a, ...b };
+  });
+  console.log(JSON.stringify(result));
 }
 
 if (isMainThread) {

@@ -72,6 +72,11 @@ export class DecisionRecorder {
     return Promise.all(waits).then(() => undefined);
   }
 
+  /** Resolves once every decision recorded so far has been written (or has failed). */
+  async flush(): Promise<void> {
+    while (this.flushing) await this.flushing;
+  }
+
   /** One flush at a time; whatever arrives meanwhile goes in the next batch. */
   private flushSoon(): void {
     if (this.flushing) return;

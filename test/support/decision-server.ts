@@ -10,13 +10,10 @@
  */
 import type { AddressInfo } from 'node:net';
 import { createServer, type Server } from 'node:http';
-import { DecisionRecorder } from '../../src/access/decision-log.js';
-import { PolicyCache } from '../../src/access/policy-cache.js';
 import { loadConfig } from '../../src/config.js';
 import { openDatabase } from '../../src/db/client.js';
-import { createApp } from '../../src/http/app.js';
-import { createMetrics } from '../../src/http/metrics.js';
 import { createLogger } from '../../src/logger.js';
+import { startService } from '../../src/service.js';
 
 const [databaseUrl, instant] = process.argv.slice(2);
 if (!databaseUrl || !/^postgres(ql)?:\/\//.test(databaseUrl)) {
@@ -36,28 +33,21 @@ const server: Server = await new Promise((resolve, reject) => {
   s.once('error', reject);
 });
 const port = (server.address() as AddressInfo).port;
-const policy = await PolicyCache.start(database, { logger });
-const app = createApp({
-  db: database.db,
+const service = await startService({
   database,
   config: loadConfig({ LOG_LEVEL: 'warn', SEKISHO_PUBLIC_URL: `http://localhost:${port}`, SEKISHO_SCHEDULER: 'off' }),
   logger,
-  metrics: createMetrics(),
   clock: pinned ? () => pinned : () => new Date(),
-  hrWebhookKey: undefined,
-  keyring: undefined,
-  policy,
-  decisions: new DecisionRecorder(database.db, logger),
 });
-server.on('request', app);
+server.on('request', service.app);
 
 let stopping = false;
 async function stop(code: number): Promise<void> {
   if (stopping) return;
   stopping = true;
-  await policy.stop().catch(() => {});
   server.closeAllConnections();
   await new Promise<void>((resolve) => server.close(() => resolve()));
+  await service.close().catch(() => {});
   await database.close().catch(() => {});
   process.exit(code);
 }

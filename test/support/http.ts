@@ -1,7 +1,5 @@
 import type { AddressInfo } from 'node:net';
 import { createServer, type Server } from 'node:http';
-import { DecisionRecorder } from '../../src/access/decision-log.js';
-import { PolicyCache } from '../../src/access/policy-cache.js';
 import { createApiToken } from '../../src/credentials/api-tokens.js';
 import type { Scope } from '../../src/credentials/schema.js';
 import { SCOPES } from '../../src/credentials/schema.js';
@@ -9,9 +7,8 @@ import { loadConfig } from '../../src/config.js';
 import { Keyring } from '../../src/credentials/encryption.js';
 import type { Database } from '../../src/db/client.js';
 import { secretKey } from '../../src/hr/signature.js';
-import { createApp } from '../../src/http/app.js';
-import { createMetrics } from '../../src/http/metrics.js';
 import { createLogger } from '../../src/logger.js';
+import { startService } from '../../src/service.js';
 
 export const TEST_HR_SECRET = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw';
 export const testKeyring = new Keyring([{ id: 'test', key: Buffer.alloc(32, 7) }]);
@@ -38,20 +35,15 @@ export async function startTestServer(database: Database, opts: { now: Date; hrS
   const port = (server.address() as AddressInfo).port;
   const publicUrl = `http://localhost:${port}`;
   const logger = createLogger('silent');
-  const policy = await PolicyCache.start(database, { logger });
-  const app = createApp({
-    db: database.db,
+  const service = await startService({
     database,
     config: loadConfig({ LOG_LEVEL: 'silent', SEKISHO_PUBLIC_URL: publicUrl }),
     logger,
-    metrics: createMetrics(),
     clock: () => now,
     hrWebhookKey: secretKey(opts.hrSecret ?? TEST_HR_SECRET),
     keyring: testKeyring,
-    policy,
-    decisions: new DecisionRecorder(database.db, logger),
   });
-  server.on('request', app);
+  server.on('request', service.app);
   const url = `http://127.0.0.1:${port}`;
   const token = async (...scopes: Scope[]) =>
     (await createApiToken({ db: database.db, now, actor: 'test', name: `test-${scopes.join('-') || 'none'}`, scopes })).value;
@@ -62,11 +54,11 @@ export async function startTestServer(database: Database, opts: { now: Date; hrS
     token,
     adminToken: await token(...SCOPES),
     close: async () => {
-      await policy.stop();
       await new Promise<void>((resolve) => {
         server.closeAllConnections();
         server.close(() => resolve());
       });
+      await service.close();
     },
   };
 }
