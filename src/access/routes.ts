@@ -3,9 +3,12 @@ import { z } from 'zod';
 import { getPersonAt } from '../affiliation/persons.js';
 import type { AppDeps } from '../http/deps.js';
 import { mountRoute, type RouteTable } from '../http/route.js';
+import { deleteBirthrightRule, listBirthrightRules, putBirthrightRule } from './birthright.js';
 import { getSystem, putEntitlement, putSystem, putTerminal } from './catalog.js';
 import { createGrant, listPersonGrants, revokeGrant } from './grants.js';
 import {
+  birthrightBody,
+  birthrightOut,
   codeParams,
   entitlementBody,
   entitlementOut,
@@ -101,6 +104,45 @@ export function mountAccessRoutes(router: Router, table: RouteTable, deps: AppDe
     handler: async ({ params, body, now, actor }) => {
       const { terminal, created } = await putTerminal({ db: deps.db, now, actor, id: params.id, ...body });
       return { status: created ? 201 : 200, body: { id: terminal.id, company: terminal.companyCode, site: terminal.site, active: terminal.active } };
+    },
+  });
+
+  mountRoute(router, table, deps, {
+    method: 'put',
+    path: '/v1/birthright-rules/{code}',
+    tag: 'access',
+    summary: 'What everyone of a company (or one of its org units) is granted when they join or move in (409 …/firewall when the company kind may not hold it)',
+    auth: 'admin',
+    params: codeParams,
+    body: birthrightBody,
+    responses: { 200: { description: 'Updated', schema: birthrightOut }, 201: { description: 'Created', schema: birthrightOut } },
+    handler: async ({ params, body, now, actor }) => {
+      const { rule, created } = await putBirthrightRule({ db: deps.db, now, actor, code: params.code, ...body });
+      return { status: created ? 201 : 200, body: rule };
+    },
+  });
+
+  mountRoute(router, table, deps, {
+    method: 'get',
+    path: '/v1/birthright-rules',
+    tag: 'access',
+    summary: 'Birthright rules',
+    auth: 'admin',
+    responses: { 200: { description: 'Rules', schema: z.object({ items: z.array(birthrightOut) }) } },
+    handler: async () => ({ status: 200, body: { items: await listBirthrightRules(deps.db) } }),
+  });
+
+  mountRoute(router, table, deps, {
+    method: 'delete',
+    path: '/v1/birthright-rules/{code}',
+    tag: 'access',
+    summary: 'Remove a birthright rule; grants it provisioned stay until revoked',
+    auth: 'admin',
+    params: codeParams,
+    responses: { 204: { description: 'Removed' } },
+    handler: async ({ params, now, actor }) => {
+      await deleteBirthrightRule({ db: deps.db, now, actor, code: params.code });
+      return { status: 204 };
     },
   });
 }

@@ -76,6 +76,28 @@ export const grants = pgTable(
   ],
 );
 
+/**
+ * Birthright: what everyone of a company (optionally of one org unit) holds by virtue of
+ * working there. Provisioned when a hire or transfer takes effect, through the firewall check.
+ */
+export const birthrightRules = pgTable(
+  'birthright_rules',
+  {
+    code: text('code').primaryKey(),
+    companyCode: text('company_code').notNull(),
+    /** Null: the whole company. */
+    orgUnit: text('org_unit'),
+    entitlementCode: text('entitlement_code').notNull(),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull(),
+    updatedAt: timestamp('updated_at', { withTimezone: true }).notNull(),
+  },
+  (t) => [
+    foreignKey({ name: 'birthright_rules__company_code_fk', columns: [t.companyCode], foreignColumns: [companies.code] }),
+    foreignKey({ name: 'birthright_rules__entitlement_code_fk', columns: [t.entitlementCode], foreignColumns: [entitlements.code] }).onDelete('cascade'),
+    index('birthright_rules__company_code_idx').on(t.companyCode),
+  ],
+);
+
 /** A terminal, configured and placed for one company at one site. */
 export const terminals = pgTable(
   'terminals',

@@ -59,3 +59,10 @@ export const grantOut = z.object({
 
 export const terminalBody = z.strictObject({ company: orgId, site: z.string().min(1).max(200), active: z.boolean().optional() });
 export const terminalOut = z.object({ id: z.string(), company: z.string(), site: z.string(), active: z.boolean() });
+
+export const birthrightBody = z.strictObject({
+  company: orgId,
+  orgUnit: z.string().min(1).max(200).nullable().optional(),
+  entitlement: orgId,
+});
+export const birthrightOut = z.object({ code: z.string(), company: z.string(), orgUnit: z.string().nullable(), entitlement: z.string() });

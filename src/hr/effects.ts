@@ -1,3 +1,4 @@
+import { provisionBirthright } from '../access/birthright.js';
 import { revokeGrantsNotAllowed } from '../access/grants.js';
 import { appendAudit, type AuditEntry } from '../audit/chain.js';
 import { revokeCredentialsOfMovers } from '../credentials/revocation.js';
@@ -23,7 +24,8 @@ const ACTOR = 'system:hr';
  *
  * Movers and leavers: every credential issued under another company is revoked (reason
  * `transfer` / `leave`), grants their company may not hold are revoked, and connected systems
- * are told (person event, each revocation, and a session revocation).
+ * are told (person event, each revocation, and a session revocation). Joiners and movers then
+ * get their new company's birthright grants.
  */
 export async function applyEventEffects(tx: Db, events: DueEvent[], now: Date): Promise<void> {
   // A person's last event in the batch decides why their access goes.
@@ -60,6 +62,10 @@ export async function applyEventEffects(tx: Db, events: DueEvent[], now: Date): 
       outbound.push({ type: 'session.revoked', subjectType: 'person', subjectId: personId, occurredAt: now, payload: { reason } });
     }
   }
+  const joiners = [...lastByPerson.values()].filter((e) => e.type !== 'person.left').map((e) => e.personId);
+  const birthright = await provisionBirthright(tx, { personIds: joiners, now, actor: ACTOR });
+  outbound.push(...birthright.outbound);
+  audit.push(...birthright.audit);
   for (const e of events) {
     outbound.push({ type: e.type, subjectType: 'person', subjectId: e.personId, occurredAt: e.effectiveAt, payload: { eventId: e.eventId, effectiveAt: e.effectiveAt.toISOString() } });
   }

@@ -38,12 +38,12 @@ export async function hire(db: Db, args: { personId?: string; company: string; a
   return personId;
 }
 
-export async function transfer(db: Db, args: { personId: string; company: string; at: Date; now?: Date }) {
+export async function transfer(db: Db, args: { personId: string; company: string; at: Date; now?: Date; orgUnit?: string }) {
   return receiveHrEvent({
     db,
     now: args.now ?? args.at,
     webhookId: uniqueId('wh'),
-    event: { type: 'person.transferred', personId: args.personId, company: args.company, effectiveAt: args.at },
+    event: { type: 'person.transferred', personId: args.personId, company: args.company, orgUnit: args.orgUnit, effectiveAt: args.at },
   });
 }
 
