@@ -87,6 +87,7 @@ export function decide(s: PolicySnapshot, req: DecisionRequest, now: number): De
   // Unknown or missing retailer counts as someone else's customer.
   const ownCustomer = req.record.retailer != null && req.record.retailer === rulesCompany;
   const fields: Record<string, FieldVerdict> = {};
+  let widened = false;
   for (const f of req.fields) {
     const cls = system.fields.get(f);
     let allow = false;
@@ -94,8 +95,10 @@ export function decide(s: PolicySnapshot, req: DecisionRequest, now: number): De
       allow = cls === 'network.public' || wheeling || (cls === 'customer.retailer-only' && ownCustomer);
     }
     // Invariant 4's only exception: during an active emergency, exactly the emergency field set.
-    if (!allow && emergencyId && system.emergencyFields.has(f)) allow = true;
+    if (!allow && emergencyId && system.emergencyFields.has(f)) allow = widened = true;
     fields[f] = allow ? 'allow' : 'mask';
   }
-  return { decision: 'permit', fields, reasons: [emergencyId && !granted ? 'emergency' : 'grant'], ...(emergencyId ? { emergencyId } : {}) };
+  // Reasons name every basis a field was allowed on: a grant, the emergency, or both.
+  const reasons = granted ? (widened ? ['grant', 'emergency'] : ['grant']) : ['emergency'];
+  return { decision: 'permit', fields, reasons, ...(emergencyId ? { emergencyId } : {}) };
 }

@@ -1,12 +1,16 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { putBirthrightRule } from '../access/birthright.js';
+import { putEntitlement, putSystem, putTerminal } from '../access/catalog.js';
 import { listCompanies, putCompany } from '../affiliation/companies.js';
 import type { CompanyKind } from '../affiliation/schema.js';
 import { createApiToken, newTokenValue } from '../credentials/api-tokens.js';
 import { SCOPES } from '../credentials/schema.js';
 import { Keyring } from '../credentials/encryption.js';
+import { issueBadge } from '../credentials/issue.js';
 import type { Db } from '../db/client.js';
+import { putRosterMember } from '../emergency/roster.js';
 import { receiveHrEvent } from '../hr/intake.js';
 
 export interface DemoCredentials {
@@ -53,11 +57,45 @@ function demoPeople(): { id: string; name: string; company: string; orgUnit: str
   });
 }
 
+/**
+ * The wheeling company's customer system (託送システム) as the regulator's cases describe it:
+ * public network data, customer data only the customer's own retailer may see, and internal
+ * network data; an operator entitlement for the wheeling side, switching support for retailers.
+ */
+async function seedCatalogue(db: Db, now: Date, actor: string): Promise<void> {
+  await putSystem({
+    db,
+    now,
+    actor,
+    code: 'takuso',
+    name: '託送システム',
+    ownerCompany: 'nw',
+    fields: {
+      supplyPoint: 'network.public',
+      supplyAddress: 'network.public',
+      holderName: 'customer.retailer-only',
+      phone: 'customer.retailer-only',
+      usage: 'customer.retailer-only',
+      loadEquipment: 'network.internal',
+      retailerName: 'network.internal',
+    },
+    emergencyFields: ['supplyPoint', 'supplyAddress', 'holderName', 'phone'],
+  });
+  await putEntitlement({ db, now, actor, code: 'takuso-operator', system: 'takuso', name: '託送システム 運用', allowedCompanyKinds: ['wheeling'] });
+  await putEntitlement({ db, now, actor, code: 'takuso-switching', system: 'takuso', name: '託送システム スイッチング支援', allowedCompanyKinds: ['wheeling', 'retail'] });
+  await putBirthrightRule({ db, now, actor, code: 'nw-takuso', company: 'nw', entitlement: 'takuso-operator' });
+  await putBirthrightRule({ db, now, actor, code: 'nw-systems-takuso', company: 'nw-systems', entitlement: 'takuso-operator' });
+  await putBirthrightRule({ db, now, actor, code: 'ep-switching', company: 'ep', entitlement: 'takuso-switching' });
+  await putTerminal({ db, now, actor, id: 'T-AOMORI-01', company: 'nw', site: '青森支社' });
+  await putTerminal({ db, now, actor, id: 'T-HACHINOHE-01', company: 'ep', site: '八戸営業所' });
+}
+
 /** Seeds the demo organisation into an empty database, through the same domain functions as the API. */
 export async function seedDemo(db: Db, now: Date, creds: DemoCredentials): Promise<boolean> {
   if ((await listCompanies(db)).length > 0) return false;
   const actor = 'system:demo-seed';
   for (const c of COMPANIES) await putCompany({ db, now, actor, ...c });
+  await seedCatalogue(db, now, actor);
   const hired = new Date('2020-04-01T00:00:00+09:00');
   for (const p of demoPeople()) {
     await receiveHrEvent({
@@ -66,6 +104,11 @@ export async function seedDemo(db: Db, now: Date, creds: DemoCredentials): Promi
       webhookId: `demo-seed:${p.id}`,
       event: { type: 'person.hired', personId: p.id, name: p.name, company: p.company, orgUnit: p.orgUnit, managerId: p.managerId, effectiveAt: hired },
     });
+  }
+  // Everyone carries an ID card; two retail staff are on the disaster-support roster for Aomori.
+  for (const p of demoPeople()) await issueBadge({ db, now, actor, personId: p.id, badgeId: `CARD-${p.id}` });
+  for (const personId of ['R2002', 'R2003']) {
+    await putRosterMember({ db, now, actor, personId, areas: ['aomori'], trainedAt: new Date('2026-05-15T00:00:00+09:00'), contractRef: '災害時応援協定 2026-01' });
   }
   await createApiToken({ db, now, actor, name: 'demo-admin', scopes: [...SCOPES], value: creds.adminToken });
   return true;

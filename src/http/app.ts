@@ -6,6 +6,7 @@ import { mountAuditRoutes } from '../audit/routes.js';
 import { mountPasskeyRoutes } from '../credentials/passkey-routes.js';
 import { mountCredentialRoutes } from '../credentials/routes.js';
 import { mountSharedSecretRoutes } from '../credentials/shared-secret-routes.js';
+import { mountDetectionRoutes } from '../detection/routes.js';
 import { mountEmergencyRoutes } from '../emergency/routes.js';
 import { mountHrRoutes } from '../hr/routes.js';
 import { mountOpsRoutes } from '../ops/routes.js';
@@ -36,6 +37,7 @@ export function createApp(deps: AppDeps): Express {
   mountAccessRoutes(router, table, deps);
   mountDecisionRoutes(router, table, deps);
   mountEmergencyRoutes(router, table, deps);
+  mountDetectionRoutes(router, table, deps);
   mountCredentialRoutes(router, table, deps);
   mountPasskeyRoutes(router, table, deps);
   mountSharedSecretRoutes(router, table, deps);

@@ -1,5 +1,6 @@
 import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createGrant } from '../../src/access/grants.js';
 import { findings } from '../../src/detection/schema.js';
 import { putRosterMember } from '../../src/emergency/roster.js';
 import { endExpiredEmergencies } from '../../src/emergency/declarations.js';
@@ -15,6 +16,7 @@ describe('disaster-time access exists only while an emergency is declared', () =
   let database: TestDatabase;
   let server: TestServer;
   let member: string;
+  let grantedMember: string;
   let deciderToken: string;
   let desk: string;
 
@@ -26,6 +28,10 @@ describe('disaster-time access exists only while an emergency is declared', () =
     // A retail employee on the disaster-support roster for Aomori: no grant on takuso at all.
     member = await hire(db, { company: 'ep', at: T0 });
     await putRosterMember({ db, now: T0, actor: 'test', personId: member, areas: ['aomori'], contractRef: 'DS-2026-01' });
+    // Another one who also holds the everyday switching-support grant.
+    grantedMember = await hire(db, { company: 'ep', at: T0 });
+    await createGrant({ db, now: T0, actor: 'test', personId: grantedMember, entitlement: 'takuso-switching', reason: 'switching support' });
+    await putRosterMember({ db, now: T0, actor: 'test', personId: grantedMember, areas: ['aomori'], contractRef: 'DS-2026-01' });
     server = await startTestServer(database, { now: NOW });
     deciderToken = await server.token('decide');
     desk = await server.token('emergency');
@@ -41,9 +47,9 @@ describe('disaster-time access exists only while an emergency is declared', () =
       headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/json' } : {}) },
       body: body ? JSON.stringify(body) : undefined,
     });
-  const decideFor = async (area: string) => {
+  const decideFor = async (area: string, personId = member) => {
     const res = await call('POST', '/v1/decisions', deciderToken, {
-      personId: member,
+      personId,
       terminalId: 'T-EP-01',
       system: 'takuso',
       record: { customerId: `C-${area}`, retailer: 'shinden-a', area },
@@ -66,6 +72,12 @@ describe('disaster-time access exists only while an emergency is declared', () =
     const rows = await database.db.select().from(findings).where(eq(findings.rule, 'emergency-access-outside-emergency'));
     expect(rows).toHaveLength(1);
     expect(rows[0]).toMatchObject({ personId: member, count: 2, status: 'open' });
+    // Compliance reads it over HTTP with the audit scope; a decision token may not.
+    const listed = await call('GET', `/v1/findings?status=open&rule=emergency-access-outside-emergency&personId=${member}`, await server.token('audit'));
+    expect(listed.status).toBe(200);
+    expect(((await listed.json()) as { items: unknown[] }).items).toEqual([expect.objectContaining({ id: rows[0]!.id, count: 2, severity: 'high' })]);
+    expect((await call('GET', '/v1/findings', deciderToken)).status).toBe(403);
+    expect((await call('GET', '/v1/findings?status=closed', await server.token('audit'))).status).toBe(400);
   });
 
   it('permits exactly the emergency field set during the emergency, in its area only, and reports exactly those decisions', async () => {
@@ -76,6 +88,11 @@ describe('disaster-time access exists only while an emergency is declared', () =
     const during = await decideFor('aomori');
     expect(during.decision).toBe('permit');
     expect(during.fields).toEqual({ supplyPoint: 'allow', holderName: 'allow', phone: 'allow', usage: 'mask', loadEquipment: 'mask' });
+    expect(during.reasons).toEqual(['emergency']);
+    // A grant does not change the emergency set; the reasons name both bases.
+    const withGrant = await decideFor('aomori', grantedMember);
+    expect(withGrant.fields).toEqual(during.fields);
+    expect(withGrant.reasons).toEqual(['grant', 'emergency']);
     const elsewhere = await decideFor('iwate');
     expect(elsewhere.decision).toBe('deny');
 
@@ -87,9 +104,9 @@ describe('disaster-time access exists only while an emergency is declared', () =
     expect(after.decision).toBe('deny');
 
     const report = (await (await call('GET', `/v1/emergencies/${e.id}/report`, desk)).json()) as { decisions: { decisionId: string }[] };
-    expect(report.decisions.map((d) => d.decisionId)).toEqual([during.decisionId]);
+    expect(report.decisions.map((d) => d.decisionId).sort()).toEqual([during.decisionId, withGrant.decisionId].sort());
     const csv = await (await call('GET', `/v1/emergencies/${e.id}/report?format=csv`, desk)).text();
-    expect(csv.trim().split('\r\n')).toHaveLength(2);
+    expect(csv.trim().split('\r\n')).toHaveLength(3);
     expect(csv).toContain(during.decisionId);
   });
 
