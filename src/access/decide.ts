@@ -47,6 +47,11 @@ export interface Decision {
 
 const inside = (iv: { from: number; to: number }, t: number) => iv.from <= t && t < iv.to;
 
+/** Whether the snapshot holds an active grant of this person on this system at `now`. */
+export function holdsGrant(s: PolicySnapshot, personId: string, system: string, now: number): boolean {
+  return s.grants.get(personId)?.get(system)?.some((iv) => inside(iv, now)) ?? false;
+}
+
 function deny(fields: string[], reason: string): Decision {
   const out: Record<string, FieldVerdict> = {};
   for (const f of fields) out[f] = 'mask';
@@ -73,7 +78,7 @@ export function decide(s: PolicySnapshot, req: DecisionRequest, now: number): De
   const system = s.systems.get(req.system);
   if (!system) return deny(req.fields, 'unknown-system');
 
-  const granted = s.grants.get(req.personId)?.get(req.system)?.some((iv) => inside(iv, now)) ?? false;
+  const granted = holdsGrant(s, req.personId, req.system, now);
   const area = req.record.area ?? null;
   let emergencyId: string | undefined;
   if (area !== null && s.roster.get(req.personId)?.has(area)) {

@@ -17,6 +17,8 @@ export class PolicyCache {
   private seq = 0;
   private syncedAt = 0;
   private syncing: Promise<void> | undefined;
+  /** The sync that follows the one in flight, shared by everyone who asked meanwhile. */
+  private next: Promise<void> | undefined;
   private timer: NodeJS.Timeout | undefined;
   private unlisten: (() => Promise<void>) | undefined;
 
@@ -34,7 +36,8 @@ export class PolicyCache {
     const cache = new PolicyCache(database, await loadSnapshot(database.db), clock, opts.logger);
     cache.seq = seq;
     cache.syncedAt = startedAt;
-    cache.timer = setInterval(() => void cache.sync().catch(() => {}), opts.pollMs ?? 200);
+    // The poll only needs some recent sync: it joins one in flight rather than queueing another.
+    cache.timer = setInterval(() => void (cache.syncing ?? cache.sync()).catch(() => {}), opts.pollMs ?? 200);
     cache.timer.unref();
     if (database.pg) {
       const sub = await database.pg.listen('sekisho_changes', () => void cache.sync().catch(() => {}));
@@ -43,21 +46,33 @@ export class PolicyCache {
     return cache;
   }
 
-  /** Brings the snapshot up to the latest committed change. Concurrent callers share one sync. */
+  /**
+   * Brings the snapshot up to at least every change committed before the call. A sync already
+   * in flight may have read before that commit, so a caller never just joins it: it waits for
+   * the next one, which everyone asking meanwhile shares. Syncs run one at a time.
+   */
   sync(): Promise<void> {
-    this.syncing ??= (async () => {
-      const startedAt = this.clock();
-      try {
-        this.seq = await patchSnapshot(this.database.db, this.snapshot, this.seq);
-        this.syncedAt = startedAt;
-      } catch (err) {
-        this.logger.warn({ err }, 'policy snapshot sync failed');
-        throw err;
-      } finally {
-        this.syncing = undefined;
-      }
-    })();
-    return this.syncing;
+    if (!this.syncing) return (this.syncing = this.run());
+    this.next ??= this.syncing
+      .catch(() => {})
+      .then(() => {
+        this.next = undefined;
+        return this.sync();
+      });
+    return this.next;
+  }
+
+  private async run(): Promise<void> {
+    const startedAt = this.clock();
+    try {
+      this.seq = await patchSnapshot(this.database.db, this.snapshot, this.seq);
+      this.syncedAt = startedAt;
+    } catch (err) {
+      this.logger.warn({ err }, 'policy snapshot sync failed');
+      throw err;
+    } finally {
+      this.syncing = undefined;
+    }
   }
 
   /** The snapshot, if fresh enough to decide on. */

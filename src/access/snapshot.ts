@@ -1,7 +1,7 @@
-import { and, eq, gt, inArray, isNotNull, isNull, notLike, sql } from 'drizzle-orm';
+import { and, eq, gt, inArray, isNotNull, isNull, notLike, or, sql } from 'drizzle-orm';
 import { affiliations, companies } from '../affiliation/schema.js';
 import { auditRecords } from '../audit/schema.js';
-import type { Db } from '../db/client.js';
+import { queryRows, type Db } from '../db/client.js';
 import { emergencies, emergencyRoster } from '../emergency/schema.js';
 import type { Interval, PolicySnapshot } from './decide.js';
 import { entitlements, grants, systemFields, systems, terminals } from './schema.js';
@@ -93,24 +93,56 @@ export async function loadSnapshot(db: Db): Promise<PolicySnapshot> {
   return s;
 }
 
+const FULL_GRANT_RELOAD_ABOVE = 10_000;
+
+async function holdersRevokedBy(db: Db, campaignIds: string[]): Promise<string[]> {
+  const rows = await queryRows<{ personId: string }>(
+    db,
+    sql`select distinct person_id as "personId" from review_items
+        where campaign_id in (select jsonb_array_elements_text(${JSON.stringify(campaignIds)}::jsonb)::uuid) and outcome = 'revoked'`,
+  );
+  return rows.map((r) => r.personId);
+}
+
 /** The newest audit seq: the snapshot is current as of it. */
 export async function latestSeq(db: Db): Promise<number> {
   const [row] = await db.select({ seq: sql<number>`coalesce(max(${auditRecords.seq}), 0)::bigint` }).from(auditRecords);
   return Number(row?.seq ?? 0);
 }
 
+/** Audit actions that never change policy (and are by far the most frequent). */
+const notPolicy = (action: string) => action.startsWith('authn.') || action.startsWith('decision.');
+
 /**
  * Applies the changes committed after `afterSeq`, read from the audit chain (every state
  * change writes one record, in commit order). Returns the new high-water mark.
+ *
+ * The mark moves past records that change nothing too (decision batches, authentications):
+ * otherwise every sync would rescan all of them since the last policy change, and under a
+ * steady stream of decisions the sync — made on every decision request — would grow without
+ * bound until decisions are refused as stale. The newest record comes back in the same
+ * statement (same snapshot) as the changes; seq order is commit order (appends hold the chain
+ * lock until commit), so every record up to it has been seen.
  */
 export async function patchSnapshot(db: Db, s: PolicySnapshot, afterSeq: number): Promise<number> {
-  const changes = await db
+  const rows = await db
     .select({ seq: auditRecords.seq, subjectType: auditRecords.subjectType, subjectId: auditRecords.subjectId, action: auditRecords.action })
     .from(auditRecords)
-    .where(and(gt(auditRecords.seq, afterSeq), notLike(auditRecords.action, 'authn.%'), notLike(auditRecords.action, 'decision.%')))
+    .where(
+      and(
+        gt(auditRecords.seq, afterSeq),
+        or(
+          and(notLike(auditRecords.action, 'authn.%'), notLike(auditRecords.action, 'decision.%')),
+          eq(auditRecords.seq, sql`(select max(${auditRecords.seq}) from ${auditRecords})`),
+        ),
+      ),
+    )
     .orderBy(auditRecords.seq)
     .limit(50_000);
-  if (changes.length === 0) return afterSeq;
+  if (rows.length === 0) return afterSeq;
+  const mark = rows.at(-1)!.seq;
+  const changes = rows.filter((r) => !notPolicy(r.action));
+  if (changes.length === 0) return mark;
   const subjects = (type: string) => [...new Set(changes.filter((c) => c.subjectType === type).map((c) => c.subjectId))];
   const persons = subjects('person');
   const tasks: Promise<void>[] = [];
@@ -120,13 +152,17 @@ export async function patchSnapshot(db: Db, s: PolicySnapshot, afterSeq: number)
   if (persons.length) tasks.push(loadTimelines(db, s, persons));
   if (subjects('terminal').length) tasks.push(loadTerminals(db, s, subjects('terminal')));
   if (subjects('system').length) tasks.push(loadSystems(db, s, subjects('system')));
-  if (subjects('entitlement').length) {
-    // An entitlement moving to another system re-homes its grants: reload them all (rare).
+  // A closed review campaign revokes in bulk under one audit record: its holders' grants change.
+  const reviewed = subjects('review-campaign').length ? await holdersRevokedBy(db, subjects('review-campaign')) : [];
+  const grantHolders = [...new Set([...persons, ...reviewed])];
+  if (subjects('entitlement').length || grantHolders.length > FULL_GRANT_RELOAD_ABOVE) {
+    // An entitlement moving to another system re-homes its grants, and a huge change is
+    // cheaper to read whole: reload them all (rare).
     s.grants = new Map();
     tasks.push(loadGrants(db, s));
-  } else if (persons.length) {
-    tasks.push(loadGrants(db, s, persons));
+  } else if (grantHolders.length) {
+    tasks.push(loadGrants(db, s, grantHolders));
   }
   await Promise.all(tasks);
-  return changes.at(-1)!.seq;
+  return mark;
 }

@@ -6,3 +6,4 @@ export * from '../detection/schema.js';
 export * from '../emergency/schema.js';
 export * from '../hr/schema.js';
 export * from '../outbox/schema.js';
+export * from '../reviews/schema.js';

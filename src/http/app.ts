@@ -11,6 +11,7 @@ import { mountEmergencyRoutes } from '../emergency/routes.js';
 import { mountHrRoutes } from '../hr/routes.js';
 import { mountOpsRoutes } from '../ops/routes.js';
 import { mountOutboxRoutes } from '../outbox/routes.js';
+import { mountReviewRoutes } from '../reviews/routes.js';
 import type { AppDeps } from './deps.js';
 import { notFoundHandler, problemHandler } from './problem.js';
 import { requestContext } from './request-context.js';
@@ -43,6 +44,7 @@ export function createApp(deps: AppDeps): Express {
   mountSharedSecretRoutes(router, table, deps);
   mountAuditRoutes(router, table, deps);
   mountOutboxRoutes(router, table, deps);
+  mountReviewRoutes(router, table, deps);
   app.use(router);
 
   app.use(notFoundHandler);

@@ -27,13 +27,13 @@ export async function makeUtilityGroup(db: Db): Promise<{ nw: string; ep: string
   };
 }
 
-export async function hire(db: Db, args: { personId?: string; company: string; at: Date; now?: Date; orgUnit?: string }) {
+export async function hire(db: Db, args: { personId?: string; company: string; at: Date; now?: Date; orgUnit?: string; managerId?: string }) {
   const personId = args.personId ?? uniqueId('P');
   await receiveHrEvent({
     db,
     now: args.now ?? args.at,
     webhookId: uniqueId('wh'),
-    event: { type: 'person.hired', personId, name: `Person ${personId}`, company: args.company, orgUnit: args.orgUnit, effectiveAt: args.at },
+    event: { type: 'person.hired', personId, name: `Person ${personId}`, company: args.company, orgUnit: args.orgUnit, managerId: args.managerId, effectiveAt: args.at },
   });
   return personId;
 }
