@@ -35,11 +35,7 @@ CREATE TABLE "review_items" (
 	"decided_by" text,
 	"decided_at" timestamp with time zone,
 	"comment" text,
-	"outcome" text,
-	"outcome_source" text,
-	"verified_at" timestamp with time zone,
-	CONSTRAINT "review_items__decision_ck" CHECK ("review_items"."decision" is null or "review_items"."decision" in ('certify', 'revoke')),
-	CONSTRAINT "review_items__outcome_ck" CHECK ("review_items"."outcome" is null or "review_items"."outcome" in ('kept', 'revoked'))
+	CONSTRAINT "review_items__decision_ck" CHECK ("review_items"."decision" is null or "review_items"."decision" in ('certify', 'revoke'))
 );
 --> statement-breakpoint
 CREATE TABLE "review_schedules" (

@@ -75,6 +75,12 @@ export class PolicyCache {
     }
   }
 
+  /** The snapshot once it includes every change committed before the call, however long that took. */
+  async synced(): Promise<PolicySnapshot> {
+    await this.sync();
+    return this.snapshot;
+  }
+
   /** The snapshot, if fresh enough to decide on. */
   current(): PolicySnapshot {
     if (this.clock() - this.syncedAt > MAX_STALENESS_MS) {

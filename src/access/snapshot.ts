@@ -3,6 +3,7 @@ import { affiliations, companies } from '../affiliation/schema.js';
 import { auditRecords } from '../audit/schema.js';
 import { queryRows, type Db } from '../db/client.js';
 import { emergencies, emergencyRoster } from '../emergency/schema.js';
+import { revokedItems } from '../reviews/outcome.js';
 import type { Interval, PolicySnapshot } from './decide.js';
 import { entitlements, grants, systemFields, systems, terminals } from './schema.js';
 
@@ -98,8 +99,7 @@ const FULL_GRANT_RELOAD_ABOVE = 10_000;
 async function holdersRevokedBy(db: Db, campaignIds: string[]): Promise<string[]> {
   const rows = await queryRows<{ personId: string }>(
     db,
-    sql`select distinct person_id as "personId" from review_items
-        where campaign_id in (select jsonb_array_elements_text(${JSON.stringify(campaignIds)}::jsonb)::uuid) and outcome = 'revoked'`,
+    sql`select distinct i.person_id as "personId" from ${revokedItems(sql`select jsonb_array_elements_text(${JSON.stringify(campaignIds)}::jsonb)::uuid`)}`,
   );
   return rows.map((r) => r.personId);
 }

@@ -1,4 +1,4 @@
-import { and, asc, eq, gt, sql } from 'drizzle-orm';
+import { eq, sql, type SQL } from 'drizzle-orm';
 import { holdsGrant } from '../access/decide.js';
 import type { PolicyCache } from '../access/policy-cache.js';
 import { appendAudit } from '../audit/chain.js';
@@ -6,10 +6,12 @@ import { queryRows, type Db } from '../db/client.js';
 import { withTx } from '../db/tx.js';
 import { enqueueSelected } from '../outbox/enqueue.js';
 import { reviewProblems } from './errors.js';
+import { OUTCOME_SQL, revokedItems } from './outcome.js';
 import { reviewCampaigns, reviewItems, type ScheduledCampaign } from './schema.js';
 
 export type Campaign = typeof reviewCampaigns.$inferSelect;
-export type ReviewItem = typeof reviewItems.$inferSelect;
+/** An item as read: with its outcome once the campaign has closed, and whether a revocation was verified. */
+export type ReviewItem = typeof reviewItems.$inferSelect & { outcome: 'kept' | 'revoked' | null; verified: boolean | null };
 
 export interface CampaignSpec {
   name: string;
@@ -145,13 +147,22 @@ export async function getCampaign(db: Db, id: string): Promise<Campaign> {
 
 /** A page of a campaign's items in a stable order. */
 export async function listItems(db: Db, campaignId: string, opts: { after?: string; limit: number }): Promise<ReviewItem[]> {
-  await getCampaign(db, campaignId);
-  return db
-    .select()
-    .from(reviewItems)
-    .where(and(eq(reviewItems.campaignId, campaignId), opts.after ? gt(reviewItems.id, opts.after) : undefined))
-    .orderBy(asc(reviewItems.id))
-    .limit(opts.limit);
+  const campaign = await getCampaign(db, campaignId);
+  return readItems(db, campaign, sql`and i.id > ${opts.after ?? '00000000-0000-0000-0000-000000000000'}::uuid order by i.id limit ${opts.limit}`);
+}
+
+async function readItems(db: Db, campaign: Campaign, rest: SQL): Promise<ReviewItem[]> {
+  const rows = await queryRows<Omit<ReviewItem, 'verified'>>(
+    db,
+    sql`select i.id, i.campaign_id as "campaignId", i.grant_id as "grantId", i.person_id as "personId", i.entitlement_code as "entitlementCode",
+          i.system_code as "systemCode", i.reviewer_id as "reviewerId", i.company_at_grant as "companyAtGrant", i.company_at_start as "companyAtStart",
+          i.recommendations, i.decision, i.decided_by as "decidedBy", i.decided_at as "decidedAt", i.comment,
+          case when c.status = 'closed' then ${OUTCOME_SQL} end as outcome
+        from review_items i join review_campaigns c on c.id = i.campaign_id
+        where i.campaign_id = ${campaign.id}::uuid ${rest}`,
+  );
+  const notVerified = new Set((campaign.closeReport as CloseReport | null)?.notVerified ?? []);
+  return rows.map((r) => ({ ...r, decidedAt: r.decidedAt && new Date(r.decidedAt), verified: r.outcome === 'revoked' ? !notVerified.has(r.id) : null }));
 }
 
 /** A reviewer's decision; may be changed until the campaign closes. */
@@ -181,7 +192,7 @@ export async function decideItem(input: {
       subjectId: itemId,
       data: { campaignId: item.campaignId, grantId: item.grantId, personId: item.personId, decision, comment: input.comment ?? null, previous: item.decision },
     });
-    return updated!;
+    return { ...updated!, outcome: null, verified: null };
   });
 }
 
@@ -221,17 +232,12 @@ export async function closeCampaign(input: { db: Db; now: Date; actor: string; c
     const [outcomes] = await queryRows<{ certified: number; revoked: number; revokedByNoResponse: number; keptByNoResponse: number }>(
       tx,
       sql`
-      with settled as (
-        update review_items set
-          outcome = case when coalesce(decision, ${campaign.onNoResponse === 'revoke' ? 'revoke' : 'certify'}) = 'revoke' then 'revoked' else 'kept' end,
-          outcome_source = case when decision is null then 'no-response' else 'decision' end
-        where campaign_id = ${campaignId}::uuid
-        returning outcome, outcome_source)
-      select count(*) filter (where outcome = 'kept' and outcome_source = 'decision')::int as certified,
+      select count(*) filter (where outcome = 'kept' and decision is not null)::int as certified,
              count(*) filter (where outcome = 'revoked')::int as revoked,
-             count(*) filter (where outcome = 'revoked' and outcome_source = 'no-response')::int as "revokedByNoResponse",
-             count(*) filter (where outcome = 'kept' and outcome_source = 'no-response')::int as "keptByNoResponse"
-      from settled`,
+             count(*) filter (where outcome = 'revoked' and decision is null)::int as "revokedByNoResponse",
+             count(*) filter (where outcome = 'kept' and decision is null)::int as "keptByNoResponse"
+      from (select i.decision, ${OUTCOME_SQL} as outcome from review_items i join review_campaigns c on c.id = i.campaign_id
+            where i.campaign_id = ${campaignId}::uuid) o`,
     );
 
     const reason = `review:${campaignId}`;
@@ -240,9 +246,9 @@ export async function closeCampaign(input: { db: Db; now: Date; actor: string; c
       now,
       sql`revoked as (
         update grants g set revoked_at = ${t}::timestamptz, revoked_by = ${actor}, revoked_reason = ${reason}
-        from review_items i
-        where i.campaign_id = ${campaignId}::uuid and i.outcome = 'revoked' and g.id = i.grant_id and g.revoked_at is null
-        returning g.id, g.person_id, g.entitlement_code, i.system_code)`,
+        from (select i.grant_id, i.system_code from ${revokedItems(sql`${campaignId}::uuid`)}) r
+        where g.id = r.grant_id and g.revoked_at is null
+        returning g.id, g.person_id, g.entitlement_code, r.system_code)`,
       sql`select 'grant.revoked' as type, 'person' as subject_type, person_id as subject_id,
             jsonb_build_object('grantId', id, 'entitlement', entitlement_code, 'system', system_code, 'reason', 'review', 'campaignId', ${campaignId}::text) as payload,
             ${t}::timestamptz as occurred_at
@@ -253,7 +259,7 @@ export async function closeCampaign(input: { db: Db; now: Date; actor: string; c
       now,
       sql`orphaned as (
         update credentials c set revoked_at = ${t}::timestamptz, revoked_reason = 'review'
-        from (select distinct person_id, system_code from review_items where campaign_id = ${campaignId}::uuid and outcome = 'revoked') r
+        from (select distinct i.person_id, i.system_code from ${revokedItems(sql`${campaignId}::uuid`)}) r
         where c.person_id = r.person_id and c.system = r.system_code and c.revoked_at is null
           and not exists (
             select 1 from grants g join entitlements e on e.code = g.entitlement_code
@@ -267,8 +273,8 @@ export async function closeCampaign(input: { db: Db; now: Date; actor: string; c
     );
     const [digestRow] = await queryRows<{ digest: string | null }>(
       tx,
-      sql`select encode(sha256(convert_to(coalesce(string_agg(grant_id::text, ',' order by grant_id), ''), 'UTF8')), 'hex') as digest
-          from review_items where campaign_id = ${campaignId}::uuid and outcome = 'revoked'`,
+      sql`select encode(sha256(convert_to(coalesce(string_agg(i.grant_id::text, ',' order by i.grant_id), ''), 'UTF8')), 'hex') as digest
+          from ${revokedItems(sql`${campaignId}::uuid`)}`,
     );
     const report: CloseReport = {
       items: campaign.itemCount,
@@ -297,12 +303,11 @@ export async function closeCampaign(input: { db: Db; now: Date; actor: string; c
 /**
  * After commit: the decision engine's snapshot, synced, must no longer see a grant behind any
  * revoked item — unless the holder still holds another active grant on that system, which the
- * review did not touch. Items confirmed get `verified_at`; the others are named in the report.
+ * review did not touch. The report counts the confirmed ones and names the others.
  */
 async function verifyRevocations(input: { db: Db; now: Date; campaignId: string; policy: PolicyCache; report: CloseReport }): Promise<Campaign> {
   const { db, now, campaignId, policy, report } = input;
-  await policy.sync();
-  const snapshot = policy.current();
+  const snapshot = await policy.synced();
   const t = now.toISOString();
   const rows = await queryRows<{ id: string; personId: string; system: string; otherGrant: boolean }>(
     db,
@@ -310,24 +315,17 @@ async function verifyRevocations(input: { db: Db; now: Date; campaignId: string;
           exists (select 1 from grants g join entitlements e on e.code = g.entitlement_code
                   where g.person_id = i.person_id and e.system_code = i.system_code and g.revoked_at is null
                     and g.valid_from <= ${t}::timestamptz and (g.valid_to is null or g.valid_to > ${t}::timestamptz)) as "otherGrant"
-        from review_items i where i.campaign_id = ${campaignId}::uuid and i.outcome = 'revoked'`,
+        from ${revokedItems(sql`${campaignId}::uuid`)}`,
   );
   const at = now.getTime();
   const notVerified = rows.filter((r) => holdsGrant(snapshot, r.personId, r.system, at) && !r.otherGrant).map((r) => r.id);
-  const final: CloseReport = { ...report, verified: rows.length - notVerified.length, notVerified: notVerified.slice(0, 1000) };
-  await withTx(db, async (tx) => {
-    await tx.execute(sql`
-      update review_items set verified_at = ${t}::timestamptz
-      where campaign_id = ${campaignId}::uuid and outcome = 'revoked'
-        and not (id = any (select jsonb_array_elements_text(${JSON.stringify(notVerified)}::jsonb)::uuid))`);
-    await tx.update(reviewCampaigns).set({ closeReport: { ...final } }).where(eq(reviewCampaigns.id, campaignId));
-  });
+  const final: CloseReport = { ...report, verified: rows.length - notVerified.length, notVerified };
+  await db.update(reviewCampaigns).set({ closeReport: { ...final } }).where(eq(reviewCampaigns.id, campaignId));
   return getCampaign(db, campaignId);
 }
 
 /** The evidence: every item with who decided what, when and why, and the outcome. */
 export async function campaignEvidence(db: Db, campaignId: string): Promise<{ campaign: Campaign; items: ReviewItem[] }> {
   const campaign = await getCampaign(db, campaignId);
-  const items = await db.select().from(reviewItems).where(eq(reviewItems.campaignId, campaignId)).orderBy(asc(reviewItems.personId), asc(reviewItems.entitlementCode));
-  return { campaign, items };
+  return { campaign, items: await readItems(db, campaign, sql`order by i.person_id, i.entitlement_code, i.id`) };
 }

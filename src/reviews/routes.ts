@@ -50,8 +50,8 @@ const itemView = (i: ReviewItem) => ({
   decidedBy: i.decidedBy,
   decidedAt: i.decidedAt,
   comment: i.comment,
-  outcome: i.outcome as 'kept' | 'revoked' | null,
-  verifiedAt: i.verifiedAt,
+  outcome: i.outcome,
+  verified: i.verified,
 });
 
 const scheduleView = (s: Schedule) => ({ name: s.name, cron: s.cron, timezone: s.timezone, campaign: { ...s.campaign }, lastOccurrenceAt: s.lastOccurrenceAt });
@@ -149,8 +149,8 @@ export function mountReviewRoutes(router: Router, table: RouteTable, deps: AppDe
         { header: 'decided_at', value: (i) => i.decidedAt },
         { header: 'comment', value: (i) => i.comment },
         { header: 'outcome', value: (i) => i.outcome },
-        { header: 'outcome_source', value: (i) => i.outcomeSource },
-        { header: 'verified_at', value: (i) => i.verifiedAt },
+        { header: 'outcome_by', value: (i) => i.outcome && (i.decision ? 'reviewer' : 'no-response') },
+        { header: 'revocation_verified', value: (i) => i.verified },
       ]);
       return { status: 200, raw: { contentType: 'text/csv; charset=utf-8', text: csv }, headers: { 'content-disposition': `attachment; filename="review-${params.id}.csv"` } };
     },

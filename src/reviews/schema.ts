@@ -39,7 +39,11 @@ export const reviewCampaigns = pgTable(
   ],
 );
 
-/** One grant under review: who holds it, who reviews it, why it may be wrong, what was decided. */
+/**
+ * One grant under review: who holds it, who reviews it, why it may be wrong, what was decided.
+ * Items are never touched at close: the outcome follows from the decision and the campaign's
+ * onNoResponse (reviews/outcome.ts), so closing a million items writes no item rows.
+ */
 export const reviewItems = pgTable(
   'review_items',
   {
@@ -58,15 +62,10 @@ export const reviewItems = pgTable(
     decidedBy: text('decided_by'),
     decidedAt: timestamp('decided_at', { withTimezone: true }),
     comment: text('comment'),
-    /** Set at close: 'kept' or 'revoked', and whether 'revoked' was verified to no longer permit. */
-    outcome: text('outcome'),
-    outcomeSource: text('outcome_source'),
-    verifiedAt: timestamp('verified_at', { withTimezone: true }),
   },
   (t) => [
     foreignKey({ name: 'review_items__campaign_id_fk', columns: [t.campaignId], foreignColumns: [reviewCampaigns.id] }),
     check('review_items__decision_ck', sql`${t.decision} is null or ${t.decision} in ('certify', 'revoke')`),
-    check('review_items__outcome_ck', sql`${t.outcome} is null or ${t.outcome} in ('kept', 'revoked')`),
     index('review_items__campaign_id_idx').on(t.campaignId),
     index('review_items__reviewer_open_idx').on(t.reviewerId).where(sql`${t.decision} is null`),
   ],

@@ -65,7 +65,8 @@ export const itemOut = z.object({
   decidedAt: instantOut.nullable(),
   comment: z.string().nullable(),
   outcome: z.enum(['kept', 'revoked']).nullable(),
-  verifiedAt: instantOut.nullable(),
+  /** For a revoked item: confirmed through the decision engine to no longer permit. */
+  verified: z.boolean().nullable(),
 });
 
 export const scheduleOut = z.object({

@@ -31,7 +31,7 @@ interface ItemView {
   recommendation: string[];
   decision: string | null;
   outcome: string | null;
-  verifiedAt: string | null;
+  verified: boolean | null;
 }
 
 describe('access certification campaigns', () => {
@@ -157,7 +157,8 @@ describe('access certification campaigns', () => {
     expect((await decideFor('idle', 'T-NW-01')).reasons).toEqual(['no-grant']);
     expect((await decideFor('operator', 'T-NW-01')).decision).toBe('permit');
     const after = await itemsOf(campaign.id);
-    expect(after.filter((i) => i.outcome === 'revoked').every((i) => i.verifiedAt !== null)).toBe(true);
+    expect(after.filter((i) => i.outcome === 'revoked').map((i) => i.verified)).toEqual(Array(6).fill(true));
+    expect(after.filter((i) => i.outcome === 'kept').map((i) => i.verified)).toEqual([null]);
     const operatorGrants = await listPersonGrants(database.db, people.operator!, NOW);
     expect(operatorGrants.find((g) => g.id === grantOf.operator)!.status).toBe('active');
     const idleGrant = (await listPersonGrants(database.db, people.idle!, NOW)).find((g) => g.id === grantOf.idle)!;
