@@ -4,10 +4,13 @@ import type { Keyring } from './credentials/encryption.js';
 import { purgeExpiredChallenges } from './credentials/passkeys.js';
 import { flagOverdueSecrets } from './credentials/shared-secrets.js';
 import type { Db } from './db/client.js';
+import { runContinuousChecks } from './detection/continuous-checks.js';
 import { endExpiredEmergencies } from './emergency/declarations.js';
 import { applyDueEvents } from './hr/jobs.js';
 import type { Metrics } from './http/metrics.js';
 import { deliverOutbox } from './outbox/jobs.js';
+import { sendReviewNotices } from './reviews/notices.js';
+import { createDueOccurrences } from './reviews/schedules.js';
 
 /** What a job is called with: the database and the instant, plus services some jobs need. */
 export interface JobContext {
@@ -31,6 +34,9 @@ export const jobs: Job[] = [
   { name: 'credentials.purge-expired-challenges', cron: '*/5 * * * *', run: purgeExpiredChallenges },
   { name: 'outbox.deliver', cron: '* * * * * *', run: deliverOutbox },
   { name: 'emergency.end-expired', cron: '*/10 * * * * *', run: endExpiredEmergencies },
+  { name: 'reviews.create-due-occurrences', cron: '0 * * * * *', run: createDueOccurrences },
+  { name: 'reviews.send-notices', cron: '30 * * * * *', run: sendReviewNotices },
+  { name: 'detection.run-continuous-checks', cron: '*/5 * * * *', run: runContinuousChecks },
 ];
 
 /**

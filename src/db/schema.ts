@@ -7,3 +7,4 @@ export * from '../emergency/schema.js';
 export * from '../hr/schema.js';
 export * from '../outbox/schema.js';
 export * from '../reviews/schema.js';
+export * from '../console/schema.js';
