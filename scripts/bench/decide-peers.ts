@@ -19,12 +19,13 @@
  */
 import * as cedar from '@cedar-policy/cedar-wasm/nodejs';
 import { newEnforcer, newModelFromString, StringAdapter, type Enforcer } from 'casbin';
-import type { DecisionRequest, FieldVerdict, PolicySnapshot } from '../../src/access/decide.js';
+import type { CompanyKind } from '../../src/affiliation/schema.js';
+import { holdsGrant, type DecisionRequest, type FieldVerdict, type PolicySnapshot } from '../../src/access/decide.js';
 
 /** Facts at `now` about the request's person, terminal, system and record. */
 export interface Facts {
   /** Company of the affiliation in force at now, if any. */
-  company?: { code: string; kind: string; actsFor?: { code: string; kind: string } };
+  company?: { code: string; kind: CompanyKind; actsFor?: { code: string; kind: CompanyKind } };
   /** Systems the person holds a grant on that is in force at now. */
   grantedSystems: string[];
   rosterAreas: string[];
@@ -45,8 +46,9 @@ export function resolveFacts(s: PolicySnapshot, req: DecisionRequest, now: numbe
     const target = company.actsFor ? s.companies.get(company.actsFor) : undefined;
     facts.company = { code: segment.company, kind: company.kind, ...(company.actsFor && target ? { actsFor: { code: company.actsFor, kind: target.kind } } : {}) };
   }
-  for (const [system, intervals] of s.grants.get(req.personId) ?? []) {
-    if (intervals.some((iv) => inside(iv, now))) facts.grantedSystems.push(system);
+  const rulesKind = facts.company?.actsFor?.kind ?? facts.company?.kind;
+  for (const system of s.grants.get(req.personId)?.keys() ?? []) {
+    if (rulesKind && holdsGrant(s, req.personId, system, now, rulesKind)) facts.grantedSystems.push(system);
   }
   facts.rosterAreas = [...(s.roster.get(req.personId) ?? [])];
   if (req.terminalId !== undefined) facts.terminal = s.terminals.get(req.terminalId);

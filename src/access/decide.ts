@@ -13,6 +13,11 @@ export interface Interval {
   to: number;
 }
 
+/** A grant's validity, with the company kinds its entitlement allows. */
+export interface GrantInterval extends Interval {
+  kinds: readonly CompanyKind[];
+}
+
 export interface PolicySnapshot {
   companies: Map<string, { kind: CompanyKind; actsFor: string | null }>;
   /** Each person's affiliation timeline (current knowledge), non-overlapping. */
@@ -20,7 +25,7 @@ export interface PolicySnapshot {
   terminals: Map<string, { company: string; active: boolean }>;
   systems: Map<string, { fields: Map<string, FieldClass>; emergencyFields: Set<string> }>;
   /** person → system → validity intervals of grants on that system (revocation closes them). */
-  grants: Map<string, Map<string, Interval[]>>;
+  grants: Map<string, Map<string, GrantInterval[]>>;
   /** Disaster-support roster: person → areas they may support. Membership alone grants nothing. */
   roster: Map<string, Set<string>>;
   /** Declared emergencies; an emergency is active over [from, to) where `to` is its end or expiry. */
@@ -47,9 +52,13 @@ export interface Decision {
 
 const inside = (iv: { from: number; to: number }, t: number) => iv.from <= t && t < iv.to;
 
-/** Whether the snapshot holds an active grant of this person on this system at `now`. */
-export function holdsGrant(s: PolicySnapshot, personId: string, system: string, now: number): boolean {
-  return s.grants.get(personId)?.get(system)?.some((iv) => inside(iv, now)) ?? false;
+/**
+ * Whether the snapshot holds an active grant of this person on this system at `now` — with
+ * `rulesKind`, only a grant whose entitlement that company kind may hold: a grant that raced a
+ * transfer, or outlived one until the HR job runs, permits nothing.
+ */
+export function holdsGrant(s: PolicySnapshot, personId: string, system: string, now: number, rulesKind?: CompanyKind): boolean {
+  return s.grants.get(personId)?.get(system)?.some((iv) => inside(iv, now) && (rulesKind === undefined || iv.kinds.includes(rulesKind))) ?? false;
 }
 
 function deny(fields: string[], reason: string): Decision {
@@ -78,7 +87,7 @@ export function decide(s: PolicySnapshot, req: DecisionRequest, now: number): De
   const system = s.systems.get(req.system);
   if (!system) return deny(req.fields, 'unknown-system');
 
-  const granted = holdsGrant(s, req.personId, req.system, now);
+  const granted = holdsGrant(s, req.personId, req.system, now, rulesKind);
   const area = req.record.area ?? null;
   let emergencyId: string | undefined;
   if (area !== null && s.roster.get(req.personId)?.has(area)) {

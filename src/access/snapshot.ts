@@ -4,7 +4,7 @@ import { auditRecords } from '../audit/schema.js';
 import { queryRows, type Db } from '../db/client.js';
 import { emergencies, emergencyRoster } from '../emergency/schema.js';
 import { revokedItems } from '../reviews/outcome.js';
-import type { Interval, PolicySnapshot } from './decide.js';
+import type { GrantInterval, Interval, PolicySnapshot } from './decide.js';
 import { entitlements, grants, systemFields, systems, terminals } from './schema.js';
 
 const ms = (d: Date | null) => (d ? d.getTime() : Infinity);
@@ -54,13 +54,20 @@ async function loadSystems(db: Db, s: PolicySnapshot, codes?: string[]) {
 /** Grants as validity intervals per person and system; a revocation closes the interval at its instant. */
 async function loadGrants(db: Db, s: PolicySnapshot, personIds?: string[]) {
   const rows = await db
-    .select({ personId: grants.personId, system: entitlements.systemCode, from: grants.validFrom, to: grants.validTo, revokedAt: grants.revokedAt })
+    .select({
+      personId: grants.personId,
+      system: entitlements.systemCode,
+      kinds: entitlements.allowedCompanyKinds,
+      from: grants.validFrom,
+      to: grants.validTo,
+      revokedAt: grants.revokedAt,
+    })
     .from(grants)
     .innerJoin(entitlements, eq(entitlements.code, grants.entitlementCode))
     .where(personIds ? inArray(grants.personId, personIds) : undefined);
   for (const id of personIds ?? []) s.grants.delete(id);
   for (const r of rows) {
-    const iv: Interval = { from: r.from.getTime(), to: Math.min(ms(r.to), ms(r.revokedAt)) };
+    const iv: GrantInterval = { from: r.from.getTime(), to: Math.min(ms(r.to), ms(r.revokedAt)), kinds: r.kinds };
     if (iv.to <= iv.from) continue;
     let bySystem = s.grants.get(r.personId);
     if (!bySystem) s.grants.set(r.personId, (bySystem = new Map()));

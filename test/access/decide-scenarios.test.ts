@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { putTerminal } from '../../src/access/catalog.js';
 import { decide, type DecisionRequest } from '../../src/access/decide.js';
 import { createGrant, revokeGrant } from '../../src/access/grants.js';
+import { grants } from '../../src/access/schema.js';
 import { loadSnapshot } from '../../src/access/snapshot.js';
 import { makeTakuso } from '../support/access.js';
 import { createTestDatabase, type TestDatabase } from '../support/db.js';
@@ -110,5 +111,12 @@ describe('the firewall decides field by field from affiliation, terminal and the
     const req = { personId: person, terminalId: 'T-NW-01', system: 'takuso', record: {}, fields: ['supplyPoint'] };
     expect(decide(snapshot, req, NOW.getTime() - 1).decision).toBe('permit');
     expect(decide(snapshot, req, NOW.getTime()).reasons).toEqual(['no-grant']);
+  });
+  it('gives nothing for a grant the person’s company may not hold, such as one that raced their transfer', async () => {
+    const { db } = database;
+    people.raced = await hire(db, { company: 'ep', at: T0 });
+    await db.insert(grants).values({ personId: people.raced, entitlementCode: 'takuso-operator', validFrom: T0, reason: 'raced a transfer', grantedBy: 'test', createdAt: T0 });
+    const d = await ask('raced', 'T-EP-01', { customerId: 'C2', retailer: 'ep', area: 'aomori' });
+    expect(d).toMatchObject({ decision: 'deny', reasons: ['no-grant'] });
   });
 });

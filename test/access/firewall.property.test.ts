@@ -32,6 +32,8 @@ const interval = fc
   .tuple(instant, fc.integer({ min: 1, max: HORIZON }), fc.boolean())
   .map(([from, len, open]) => ({ from, to: open ? Infinity : from + len }));
 const subsetOf = <T>(xs: readonly T[]) => fc.subarray([...xs]);
+/** A grant's validity and the company kinds its entitlement allows. */
+const grantInterval = fc.tuple(interval, subsetOf(KINDS)).map(([iv, kinds]) => ({ ...iv, kinds }));
 
 const companiesArb = fc
   .tuple(
@@ -97,14 +99,14 @@ const snapshotArb: fc.Arbitrary<PolicySnapshot> = fc
       ),
     ).map((ts) => ts.filter(([, t]) => t.present).map(([id, t]) => [id, { company: t.company, active: t.active }] as const)),
     systems: fc.tuple(systemArb, systemArb).map(([a, b]) => [[SYSTEMS[0]!, a] as const, [SYSTEMS[1]!, b] as const]),
-    grants: fc.array(fc.tuple(fc.constantFrom(...PERSONS), fc.constantFrom(...SYSTEMS, ...SYSTEMS, 's-gone'), fc.array(interval, { minLength: 1, maxLength: 2 })), {
+    grants: fc.array(fc.tuple(fc.constantFrom(...PERSONS), fc.constantFrom(...SYSTEMS, ...SYSTEMS, 's-gone'), fc.array(grantInterval, { minLength: 1, maxLength: 2 })), {
       maxLength: 12,
     }),
     roster: fc.array(fc.tuple(fc.constantFrom(...PERSONS), subsetOf(AREAS))),
     emergencies: fc.array(fc.record({ areas: subsetOf(AREAS), span: interval }), { maxLength: 3 }),
   })
   .map((raw) => {
-    const grants = new Map<string, Map<string, { from: number; to: number }[]>>();
+    const grants = new Map<string, Map<string, { from: number; to: number; kinds: CompanyKind[] }[]>>();
     for (const [person, system, ivs] of raw.grants) {
       let bySystem = grants.get(person);
       if (!bySystem) grants.set(person, (bySystem = new Map()));
@@ -164,7 +166,9 @@ function factsAt(s: PolicySnapshot, req: DecisionRequest, t: number): Facts {
     typeof area === 'string' &&
     (s.roster.get(req.personId)?.has(area) ?? false) &&
     s.emergencies.some((e) => e.areas.has(area) && within(t, e.from, e.to));
-  const granted = (s.grants.get(req.personId)?.get(req.system) ?? []).some((iv) => within(t, iv.from, iv.to));
+  // A grant counts only if its entitlement allows the kind of company whose rules apply.
+  const rulesKind = rulesCompany === undefined ? undefined : s.companies.get(rulesCompany)?.kind;
+  const granted = (s.grants.get(req.personId)?.get(req.system) ?? []).some((iv) => within(t, iv.from, iv.to) && rulesKind !== undefined && iv.kinds.includes(rulesKind));
   return { company, rulesCompany, wheeling, emergency, granted };
 }
 
@@ -350,7 +354,7 @@ function emergencySnapshot(overrides: Partial<PolicySnapshot> = {}): PolicySnaps
       ['T-EP-OFF', { company: 'ep', active: false }],
     ]),
     systems: new Map([['takuso', { fields: new Map(TAKUSO_FIELDS), emergencyFields: new Set(EMERGENCY_SET) }]]),
-    grants: new Map([['ep-granted', new Map([['takuso', [{ from: T - 1000 * H, to: Infinity }]]])]]),
+    grants: new Map([['ep-granted', new Map([['takuso', [{ from: T - 1000 * H, to: Infinity, kinds: ['wheeling', 'retail'] as CompanyKind[] }]]])]]),
     roster: new Map([
       ['ep-staff', new Set(['aomori'])],
       ['ep-granted', new Set(['aomori'])],
