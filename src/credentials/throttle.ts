@@ -10,6 +10,8 @@ import { authnThrottles } from './schema.js';
  * one source lock the source for 15 minutes. A lock never covers a login as a whole, so
  * nobody can lock a person out of their own terminal by guessing from elsewhere. Distributed
  * guessing is bounded per source, and generated passwords carry 144 bits, so it is hopeless.
+ * Only guesses count (a wrong secret, an unknown login): a right secret refused because its
+ * holder moved, it was revoked or the terminal is wrong is audited but never locks anything.
  * A success clears the (login, source) counter.
  */
 export const THROTTLE = {

@@ -67,8 +67,8 @@ export interface Attempt {
 /**
  * Records the outcome (audit, throttle, last use) in one transaction and answers. Failures
  * throw the same generic 401 whatever the reason; the reason goes to the audit log.
- * `countFailures: false` for credentials nobody can guess (passkeys): their failures are replays
- * or clones, not guesses, and must not count towards locking the source out of passwords.
+ * Only wrong secrets and unknown logins count towards the throttle; `countFailures: false` for
+ * credentials nobody can guess (passkeys): their failures are replays or clones, not guesses.
  * `details` adds evidence to the audit record (a passkey's counters).
  */
 export async function settle(
@@ -77,9 +77,12 @@ export async function settle(
   const source = sourceOf(a);
   const keys = throttleKeys(a.login, source);
   const counted = a.countFailures !== false;
+  // Only guesses count: a right secret refused for its holder's move, a revocation or a terminal
+  // is no guess, and counting it would let an April-1 reorganisation lock a whole system's source out.
+  const guess = a.failure === 'unknown-credential' || a.failure === 'wrong-secret';
   await withTx(a.db, async (tx) => {
     if (a.failure) {
-      if (a.failure !== 'throttled' && counted) await recordFailure(tx, keys, a.now);
+      if (guess && counted) await recordFailure(tx, keys, a.now);
     } else {
       if (counted) await clearFailures(tx, keys);
       await tx.update(credentials).set({ lastUsedAt: a.now }).where(eq(credentials.id, a.credential!.id));

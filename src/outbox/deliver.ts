@@ -4,14 +4,17 @@ import { appendAudit } from '../audit/chain.js';
 import type { Keyring } from '../credentials/encryption.js';
 import { queryRows, type Db } from '../db/client.js';
 import { withTx } from '../db/tx.js';
-import { deliveryKey, send, setRequest, webhookRequest, type EventForDelivery, type OutboundRequest, type SubscriberForDelivery } from './requests.js';
+import { deliveryKey, REQUEST_TIMEOUT_MS, send, setRequest, webhookRequest, type EventForDelivery, type OutboundRequest, type SubscriberForDelivery } from './requests.js';
 import { outboxEvents, subscribers } from './schema.js';
 import { ensureSigningKey, type SigningKey } from './signing-keys.js';
 import { secretAad } from './subscribers.js';
 
 /**
- * Delivery policy. A batch is sized so that it always finishes inside its lease:
- * ceil(BATCH_SIZE / SUBSCRIBER_CONCURRENCY) × request timeout = 5 × 10 s = 50 s < 60 s.
+ * Delivery policy. A run starts with small batches and doubles them while every attempt in a
+ * batch succeeds (up to maxBatchSize), so a backlog of tens of thousands of events for healthy
+ * subscribers costs a few hundred claims, not thousands; any failure drops back to batchSize.
+ * A batch never outlives its lease, whatever its size: no request starts later than
+ * leaseMs − request timeout − leaseMarginMs after the claim; what is left is released unattempted.
  */
 export const DELIVERY_POLICY = {
   /** Attempts before a delivery is dead-lettered (status 'dead'). */
@@ -22,8 +25,12 @@ export const DELIVERY_POLICY = {
   /** A claim: no other worker attempts the delivery before it expires; a crashed worker's claims expire. */
   leaseMs: 60_000,
   batchSize: 20,
-  /** Concurrent requests to one subscriber. */
+  maxBatchSize: 500,
+  /** Room left in the lease after the last request could have timed out (recording the outcomes). */
+  leaseMarginMs: 5_000,
+  /** Concurrent requests to one subscriber; up to maxSubscriberConcurrency once batches have grown. */
   subscriberConcurrency: 4,
+  maxSubscriberConcurrency: 16,
   /** A run stops claiming new batches after this much real time (the scheduler runs it again). */
   runBudgetMs: 20_000,
 } as const;
@@ -40,7 +47,10 @@ export interface DeliverResult {
   failed: number;
   dead: number;
   skipped: number;
-  /** Claimed but not attempted because the subscriber just failed: they wait for its retry. */
+  /**
+   * Claimed but not attempted: the subscriber just failed (they wait for its retry), or the
+   * batch's lease was running out (they are due again at once).
+   */
   deferred: number;
 }
 
@@ -60,9 +70,12 @@ type Outcome =
  * outbox.deliver: sends every due delivery, at least once.
  *
  * 1. Claim a batch in a short transaction (FOR UPDATE SKIP LOCKED, then a lease) and commit.
- * 2. Send over HTTP with no transaction open, up to `subscriberConcurrency` at once per subscriber;
- *    once a subscriber fails, its remaining claimed deliveries wait for its retry ("deferred").
+ * 2. Send over HTTP with no transaction open, up to `subscriberConcurrency` at once per subscriber
+ *    (more, up to `maxSubscriberConcurrency`, in batches that grew); once a subscriber fails, its
+ *    remaining claimed deliveries wait for its retry ("deferred"); none starts once the lease runs low.
  * 3. Record the outcomes in another short transaction, only while the lease is still ours.
+ * 4. Claim again, twice as many after a batch without failures (up to `maxBatchSize`), or
+ *    `batchSize` again after one with failures, until nothing is due or the run's budget is spent.
  *
  * A worker that dies between 1 and 3 leaves leases that expire; the next run (here or on any
  * replica) claims them again, so a subscriber may see an event twice and dedupes on its
@@ -80,23 +93,33 @@ export async function deliverDue(args: {
 }): Promise<DeliverResult> {
   const { db, now } = args;
   const batchSize = args.batchSize ?? DELIVERY_POLICY.batchSize;
+  const maxBatchSize = Math.max(batchSize, DELIVERY_POLICY.maxBatchSize);
+  let limit = batchSize;
   const started = performance.now();
   const result: DeliverResult = { claimed: 0, delivered: 0, failed: 0, dead: 0, skipped: 0, deferred: 0 };
   let signingKey: Promise<SigningKey> | undefined;
   const key = () => (signingKey ??= ensureSigningKey({ db, now, keyring: args.keyring, actor: 'system:outbox' }));
   for (;;) {
-    const leaseUntil = new Date(now.getTime() + Math.ceil(performance.now() - started) + DELIVERY_POLICY.leaseMs);
-    const batch = await claimBatch(db, now, leaseUntil, batchSize, args.keyring);
+    const claimedAt = performance.now();
+    const leaseUntil = new Date(now.getTime() + Math.ceil(claimedAt - started) + DELIVERY_POLICY.leaseMs);
+    const batch = await claimBatch(db, now, leaseUntil, limit, args.keyring);
     if (batch.items.length === 0) break;
     result.claimed += batch.items.length;
-    const outcomes = await sendBatch(batch, { ...args, fetch: args.fetch ?? fetch, key });
+    // The last instant a request may start and still end (or time out) inside the lease.
+    const startBy = claimedAt + DELIVERY_POLICY.leaseMs - REQUEST_TIMEOUT_MS - DELIVERY_POLICY.leaseMarginMs;
+    // A first batch probes each subscriber with subscriberConcurrency requests; batches that grew
+    // because everything succeeded may keep proportionally more in flight.
+    const concurrency = Math.min(DELIVERY_POLICY.maxSubscriberConcurrency, Math.floor((DELIVERY_POLICY.subscriberConcurrency * limit) / batchSize));
+    const outcomes = await sendBatch(batch, { ...args, fetch: args.fetch ?? fetch, key, startBy, concurrency });
     const recorded = await recordOutcomes(db, { now, leaseUntil, batch, outcomes, random: args.random ?? Math.random });
     result.delivered += recorded.delivered;
     result.failed += recorded.failed;
     result.dead += recorded.dead;
     result.skipped += recorded.skipped;
     result.deferred += recorded.deferred;
-    if (batch.items.length < batchSize || performance.now() - started > DELIVERY_POLICY.runBudgetMs) break;
+    if (batch.items.length < limit || performance.now() - started > DELIVERY_POLICY.runBudgetMs) break;
+    const healthy = recorded.failed === 0 && recorded.dead === 0 && recorded.deferred === 0;
+    limit = healthy ? Math.min(maxBatchSize, limit * 2) : batchSize;
   }
   return result;
 }
@@ -107,8 +130,21 @@ interface Batch {
   subscribers: Map<string, SubscriberForDelivery>;
 }
 
+/**
+ * A claim must cost O(batch), not O(backlog). Right after a burst (an April-1 reorganisation
+ * enqueues tens of thousands of deliveries in seconds) the planner's statistics still describe
+ * a table with almost nothing pending until autoanalyze catches up, and it plans the claim as
+ * "read every due row, sort them all, keep the first `limit`": 40–90 ms per claim at 80,000
+ * pending (measured), for every batch of the backlog. With sorting off for this transaction
+ * only, the one plan left is the ordered walk of deliveries__due_idx that stops after `limit`
+ * rows, whatever the statistics say. (Recording outcomes can still hash the pending rows under
+ * stale statistics; batches of up to maxBatchSize make that once per few hundred deliveries.)
+ */
+const walkDueIndexInOrder = (tx: Db) => tx.execute(sql`select set_config('enable_sort', 'off', true)`);
+
 async function claimBatch(db: Db, now: Date, leaseUntil: Date, limit: number, keyring: Keyring): Promise<Batch> {
   return withTx(db, async (tx) => {
+    await walkDueIndexInOrder(tx);
     const at = now.toISOString();
     const items = await queryRows<Claimed>(
       tx,
@@ -128,7 +164,9 @@ async function claimBatch(db: Db, now: Date, leaseUntil: Date, limit: number, ke
       returning d.event_id as "eventId", d.subscriber_id as "subscriberId", d.attempts`,
     );
     if (items.length === 0) return { items, events: new Map(), subscribers: new Map() };
-    const eventRows = await tx.select().from(outboxEvents).where(inArray(outboxEvents.id, [...new Set(items.map((i) => i.eventId))]));
+    // One array parameter rather than one parameter per id: a 500-row batch is one short statement.
+    const eventIds = `{${[...new Set(items.map((i) => i.eventId))].join(',')}}`;
+    const eventRows = await tx.select().from(outboxEvents).where(sql`${outboxEvents.id} = any(${eventIds}::uuid[])`);
     const subscriberRows = await tx.select().from(subscribers).where(inArray(subscribers.id, [...new Set(items.map((i) => i.subscriberId))]));
     return {
       items: items.map((i) => ({ ...i, attempts: Number(i.attempts) })),
@@ -140,11 +178,15 @@ async function claimBatch(db: Db, now: Date, leaseUntil: Date, limit: number, ke
 
 async function sendBatch(
   batch: Batch,
-  args: { now: Date; publicUrl: string; fetch: typeof fetch; key: () => Promise<SigningKey> },
+  args: { now: Date; publicUrl: string; fetch: typeof fetch; key: () => Promise<SigningKey>; startBy: number; concurrency: number },
 ): Promise<Map<Claimed, Outcome>> {
   const outcomes = new Map<Claimed, Outcome>();
   const bySubscriber = new Map<string, Claimed[]>();
-  for (const item of batch.items) bySubscriber.set(item.subscriberId, [...(bySubscriber.get(item.subscriberId) ?? []), item]);
+  for (const item of batch.items) {
+    const items = bySubscriber.get(item.subscriberId);
+    if (items) items.push(item);
+    else bySubscriber.set(item.subscriberId, [item]);
+  }
 
   await Promise.all(
     [...bySubscriber.entries()].map(async ([subscriberId, items]) => {
@@ -152,15 +194,16 @@ async function sendBatch(
       const queue = [...items];
       let failing = false;
       const worker = async () => {
-        // Once the subscriber has failed, the rest wait for its retry instead of piling on.
-        while (!failing && queue.length > 0) {
+        // Once the subscriber has failed, the rest wait for its retry instead of piling on;
+        // once the lease is running out, the rest are released for the next claim.
+        while (!failing && queue.length > 0 && performance.now() < args.startBy) {
           const item = queue.shift()!;
           const outcome = await attempt(batch.events.get(item.eventId)!, sub, args);
           outcomes.set(item, outcome);
           if (outcome.kind === 'failed') failing = true;
         }
       };
-      await Promise.all(Array.from({ length: Math.min(DELIVERY_POLICY.subscriberConcurrency, items.length) }, worker));
+      await Promise.all(Array.from({ length: Math.min(args.concurrency, items.length) }, worker));
       for (const item of queue) outcomes.set(item, { kind: 'deferred' });
     }),
   );

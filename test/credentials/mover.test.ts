@@ -87,4 +87,21 @@ describe('a mover from the wheeling company to retail', () => {
       authenticatePassword({ db, now: after, caller: 'test', terminalId: 'T-NW-01', system: 'takuso', loginId: `${colleagueId}-login`, password: colleaguePassword }),
     ).resolves.toMatchObject({ personId: colleagueId, company: 'nw' });
   });
+  it('locks nobody out when movers keep presenting their right but refused passwords from one system', async () => {
+    const { db } = database;
+    // More refusals from one calling system than the per-source lock allows (30), all with the right secret.
+    for (let i = 0; i < 35; i++) {
+      await expect(authenticatePassword({ db, now: after, caller: 'takuso-gw', system: 'takuso', loginId: `${personId}-login`, password })).rejects.toMatchObject({ status: 401 });
+    }
+    await expect(
+      authenticatePassword({ db, now: after, caller: 'takuso-gw', system: 'takuso', loginId: `${colleagueId}-login`, password: colleaguePassword }),
+    ).resolves.toMatchObject({ personId: colleagueId });
+    // Wrong guesses still count: five for one login from one source lock that pair.
+    for (let i = 0; i < 5; i++) {
+      await expect(authenticatePassword({ db, now: after, caller: 'takuso-gw', system: 'takuso', loginId: `${colleagueId}-login`, password: 'guess' })).rejects.toMatchObject({ status: 401 });
+    }
+    await expect(
+      authenticatePassword({ db, now: after, caller: 'takuso-gw', system: 'takuso', loginId: `${colleagueId}-login`, password: colleaguePassword }),
+    ).rejects.toMatchObject({ status: 401 });
+  });
 });

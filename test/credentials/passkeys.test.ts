@@ -9,7 +9,7 @@ import { makeTakuso } from '../support/access.js';
 import { createTestDatabase, onPostgres, type TestDatabase } from '../support/db.js';
 import { at, hire, makeUtilityGroup, plusMs, T0, transfer } from '../support/factories.js';
 import { startTestServer, type TestServer } from '../support/http.js';
-import { SoftAuthenticator } from '../support/soft-authenticator.js';
+import { passkeyClient, type PasskeyClient } from '../support/passkey-client.js';
 
 const NOW = at('2026-06-01T09:00:00+09:00');
 const MINUTE = 60_000;
@@ -29,38 +29,7 @@ async function startFixture(poolSize?: number): Promise<Fixture> {
 }
 
 /** The calls a connected system's back end makes, with its `authn` token. */
-function client(f: Fixture) {
-  const post = async (path: string, body: unknown) => {
-    const res = await fetch(`${f.server.url}${path}`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${f.authn}`, 'content-type': 'application/json' },
-      body: JSON.stringify(body),
-    });
-    return { status: res.status, body: (await res.json()) as Record<string, any> };
-  };
-  const softAuthenticator = (opts?: { counts?: boolean }) => new SoftAuthenticator({ origin: f.server.publicUrl, id: 'localhost' }, opts);
-  return {
-    post,
-    softAuthenticator,
-    registrationOptions: (personId: string) => post('/v1/webauthn/registration/options', { personId }),
-    authenticationOptions: (personId?: string) => post('/v1/webauthn/authentication/options', personId ? { personId } : {}),
-    /** Registers a fresh software passkey for the person; returns it and the credential view. */
-    async enrol(personId: string, opts?: { counts?: boolean }) {
-      const authenticator = softAuthenticator(opts);
-      const { body: start } = await post('/v1/webauthn/registration/options', { personId });
-      const done = await post('/v1/webauthn/registration/verify', { challengeId: start.challengeId, response: authenticator.register(start.options as { challenge: string }) });
-      expect(done.status).toBe(201);
-      return { authenticator, credential: done.body };
-    },
-    /** One sign-in ceremony: options, an assertion from the authenticator, verification. */
-    async signIn(authenticator: SoftAuthenticator, opts: { personId?: string; signCount?: number; terminalId?: string } = {}) {
-      const { body: start } = await post('/v1/webauthn/authentication/options', opts.personId ? { personId: opts.personId } : {});
-      const response = authenticator.assert(start.options as { challenge: string }, { signCount: opts.signCount });
-      const res = await post('/v1/webauthn/authentication/verify', { challengeId: start.challengeId, response, ...(opts.terminalId ? { terminalId: opts.terminalId } : {}) });
-      return { ...res, challengeId: start.challengeId as string, response };
-    },
-  };
-}
+const client = (f: Fixture) => passkeyClient(f.server, f.authn);
 
 async function passkeyRow(f: Fixture, credentialId: string) {
   const [row] = await f.database.db.select().from(credentials).where(eq(credentials.id, credentialId));
@@ -84,7 +53,7 @@ const expectInvalidCredentials = (res: { status: number; body: Record<string, an
 
 describe('passkeys, with a software authenticator', () => {
   let f: Fixture;
-  let api: ReturnType<typeof client>;
+  let api: PasskeyClient;
 
   beforeAll(async () => {
     f = await startFixture();
@@ -261,7 +230,7 @@ describe('passkeys, with a software authenticator', () => {
 
 describe("a passkey issued under the wheeling company, its holder moving to retail", () => {
   let f: Fixture;
-  let api: ReturnType<typeof client>;
+  let api: PasskeyClient;
   const T = at('2026-07-01T00:00:00+09:00');
 
   beforeAll(async () => {
@@ -300,7 +269,7 @@ describe("a passkey issued under the wheeling company, its holder moving to reta
 // only PostgreSQL runs the twenty verifications truly side by side.
 describe.skipIf(!onPostgres)('twenty concurrent verifications of one assertion (PostgreSQL)', () => {
   let f: Fixture;
-  let api: ReturnType<typeof client>;
+  let api: PasskeyClient;
 
   beforeAll(async () => {
     f = await startFixture(25);

@@ -1,6 +1,5 @@
 import { createRemoteJWKSet, decodeProtectedHeader, jwtVerify } from 'jose';
-import { Webhook } from 'standardwebhooks';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { issueBadge, issuePassword } from '../../src/credentials/issue.js';
 import { applyDueEvents } from '../../src/hr/jobs.js';
 import { deliverDue } from '../../src/outbox/deliver.js';
@@ -9,24 +8,7 @@ import { makeTakuso } from '../support/access.js';
 import { createTestDatabase, type TestDatabase } from '../support/db.js';
 import { at, hire, makeUtilityGroup, plusMs, T0, transfer } from '../support/factories.js';
 import { startTestServer, testKeyring, type TestServer } from '../support/http.js';
-import { startFakeSubscriber, type FakeSubscriber, type Received } from './support.js';
-
-interface WebhookMessage {
-  type: string;
-  id: string;
-  timestamp: string;
-  data: Record<string, unknown> & { subjectType: string; subjectId: string };
-}
-
-/** Verifies like a subscriber whose clock agrees with ours: standardwebhooks checks the timestamp against Date.now(). */
-function verifyWebhook(secret: string, r: Received): WebhookMessage {
-  vi.setSystemTime(Number(r.headers['webhook-timestamp']) * 1000);
-  try {
-    return new Webhook(secret).verify(r.body, r.headers as Record<string, string>) as WebhookMessage;
-  } finally {
-    vi.useRealTimers();
-  }
-}
+import { startFakeSubscriber, verifyWebhook, type FakeSubscriber } from './support.js';
 
 describe('a transfer from the wheeling company to retail, told to connected systems', () => {
   let database: TestDatabase;

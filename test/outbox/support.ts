@@ -1,5 +1,7 @@
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { Webhook } from 'standardwebhooks';
+import { vi } from 'vitest';
 import { asc, eq, min, and } from 'drizzle-orm';
 import type { Db } from '../../src/db/client.js';
 import { withTx } from '../../src/db/tx.js';
@@ -50,6 +52,23 @@ export async function startFakeSubscriber(opts: { clock?: () => Date; respond?: 
         server.close(() => resolve());
       }),
   };
+}
+
+export interface WebhookMessage {
+  type: string;
+  id: string;
+  timestamp: string;
+  data: Record<string, unknown> & { subjectType: string; subjectId: string };
+}
+
+/** Verifies like a subscriber whose clock agrees with ours: standardwebhooks checks the timestamp against Date.now(). */
+export function verifyWebhook(secret: string, r: Received): WebhookMessage {
+  vi.setSystemTime(Number(r.headers['webhook-timestamp']) * 1000);
+  try {
+    return new Webhook(secret).verify(r.body, r.headers as Record<string, string>) as WebhookMessage;
+  } finally {
+    vi.useRealTimers();
+  }
 }
 
 /** Commits `n` outbound events (as a mover's transaction would) and returns their ids. */
