@@ -31,6 +31,7 @@ if (config.seed === 'demo') {
       `  admin token (all scopes): ${creds.adminToken}`,
       `  HR webhook secret:        ${hrSecret}`,
       `  both are in ${config.dataDir}/demo-credentials.json; see README "Walkthrough".`,
+      ...(config.console.devIdp ? [`  console:                  ${config.publicUrl}/ (sign in through the development-only IdP; README "Console")`] : []),
       '',
     ].join('\n'),
   );
@@ -41,7 +42,7 @@ const keyring = encryptionKeys ? Keyring.parse(encryptionKeys) : undefined;
 const service = await startService({ database, config, logger, clock, hrWebhookKey: hrSecret ? secretKey(hrSecret) : undefined, keyring });
 const server = service.app.listen(config.port);
 await once(server, 'listening');
-const scheduler = config.schedulerEnabled ? await startScheduler(database.db, logger, clock, { keyring, publicUrl: config.publicUrl, metrics: service.metrics }) : undefined;
+const scheduler = config.schedulerEnabled ? await startScheduler(database.db, logger, clock, { keyring, publicUrl: config.publicUrl, metrics: service.metrics, detection: config.detection }) : undefined;
 logger.info({ url: config.publicUrl, database: database.kind }, `Sekisho ready on ${config.publicUrl}`);
 
 let stopping = false;

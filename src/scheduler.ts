@@ -5,6 +5,8 @@ import { purgeExpiredChallenges } from './credentials/passkeys.js';
 import { flagOverdueSecrets } from './credentials/shared-secrets.js';
 import type { Db } from './db/client.js';
 import { runContinuousChecks } from './detection/continuous-checks.js';
+import { maintainAccessLogPartitions } from './detection/partitions.js';
+import { scanAccessLogs, type DetectionSettings } from './detection/scan.js';
 import { endExpiredEmergencies } from './emergency/declarations.js';
 import { applyDueEvents } from './hr/jobs.js';
 import type { Metrics } from './http/metrics.js';
@@ -19,6 +21,7 @@ export interface JobContext {
   keyring?: Keyring;
   publicUrl?: string;
   metrics?: Metrics;
+  detection?: DetectionSettings;
 }
 
 /** A scheduled job: a plain function of ({ db, now }), safe to run twice or on two replicas. */
@@ -37,6 +40,8 @@ export const jobs: Job[] = [
   { name: 'reviews.create-due-occurrences', cron: '0 * * * * *', run: createDueOccurrences },
   { name: 'reviews.send-notices', cron: '30 * * * * *', run: sendReviewNotices },
   { name: 'detection.run-continuous-checks', cron: '*/5 * * * *', run: runContinuousChecks },
+  { name: 'detection.scan-access-logs', cron: '*/5 * * * * *', run: scanAccessLogs },
+  { name: 'detection.maintain-access-log-partitions', cron: '17 * * * *', run: maintainAccessLogPartitions },
 ];
 
 /**

@@ -1,6 +1,6 @@
 import type { Router } from 'express';
 import { z } from 'zod';
-import { getPersonAt } from '../affiliation/persons.js';
+import { findEffectiveCompanyAt, getPersonAt } from '../affiliation/persons.js';
 import type { AppDeps } from '../http/deps.js';
 import { mountRoute, type RouteTable } from '../http/route.js';
 import { deleteBirthrightRule, listBirthrightRules, putBirthrightRule } from './birthright.js';
@@ -59,6 +59,8 @@ export function mountAccessRoutes(router: Router, table: RouteTable, deps: AppDe
     tag: 'access',
     summary: 'Grant a person an entitlement (409 …/firewall when their company kind may not hold it)',
     auth: 'admin',
+    // Granting to anyone not judged as the wheeling company is a sensitive act for a person.
+    stepUp: async ({ body, now }) => (await findEffectiveCompanyAt(deps.db, body.personId, now))?.rulesKind !== 'wheeling',
     body: grantBody,
     responses: { 201: { description: 'Granted', schema: grantOut } },
     handler: async ({ body, now, actor }) => ({ status: 201, body: await createGrant({ db: deps.db, now, actor, ...body }) }),

@@ -85,6 +85,7 @@ export function mountSharedSecretRoutes(router: Router, table: RouteTable, deps:
     tag: 'credentials',
     summary: 'Rotate a shared secret to a generated value, shown once; optional body {knownBy} names the new version’s holders',
     auth: 'admin',
+    stepUp: true,
     params: idParams,
     rawBody: { limit: '64kb' },
     responses: { 200: { description: 'Rotated', schema: rotatedOut } },

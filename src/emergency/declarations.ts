@@ -1,6 +1,7 @@
 import { and, desc, eq, lte, sql } from 'drizzle-orm';
 import { appendAudit, type AuditEntry } from '../audit/chain.js';
 import type { EmergencyPolicy } from '../config.js';
+import { endConsoleSessions } from '../console/sessions.js';
 import type { Db } from '../db/client.js';
 import { withTx } from '../db/tx.js';
 import { enqueueEvents, type OutboundEvent } from '../outbox/enqueue.js';
@@ -152,6 +153,11 @@ async function announce(tx: Db, now: Date, e: Emergency, type: 'emergency.declar
       .from(emergencyRoster)
       .where(sql`${emergencyRoster.areas} && ${`{${e.areas.join(',')}}`}::text[]`);
     for (const m of members) events.push({ type: 'session.revoked', subjectType: 'person', subjectId: m.personId, occurredAt: now, payload: { reason: 'emergency-ended', emergencyId: e.id } });
+    // Their Sekisho console sessions end in the same transaction (set-based).
+    const ended = await endConsoleSessions(tx, { personIds: members.map((m) => m.personId), now, reason: 'emergency-ended' });
+    if (ended.length > 0) {
+      await appendAudit(tx, now, ended.map((s) => ({ actor: 'system:emergency', action: 'console-session.revoked', subjectType: 'person', subjectId: s.personId, data: { session: s.session, reason: 'emergency-ended', emergencyId: e.id } })));
+    }
   }
   await enqueueEvents(tx, now, events);
 }

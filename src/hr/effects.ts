@@ -1,6 +1,7 @@
 import { provisionBirthright } from '../access/birthright.js';
 import { revokeGrantsNotAllowed } from '../access/grants.js';
 import { appendAudit, type AuditEntry } from '../audit/chain.js';
+import { endConsoleSessions } from '../console/sessions.js';
 import { revokeCredentialsOfMovers } from '../credentials/revocation.js';
 import { flagSharedSecretsKnownBy, rotationRequiredNotices } from '../credentials/shared-secrets.js';
 import type { Db } from '../db/client.js';
@@ -57,6 +58,10 @@ export async function applyEventEffects(tx: Db, events: DueEvent[], now: Date): 
     for (const g of grants) {
       outbound.push({ type: 'grant.revoked', subjectType: 'person', subjectId: g.personId, occurredAt: now, payload: { grantId: g.id, entitlement: g.entitlement, reason } });
       audit.push({ actor: ACTOR, action: 'grant.revoked', subjectType: 'person', subjectId: g.personId, data: { grantId: g.id, entitlement: g.entitlement, reason } });
+    }
+    // Their console sessions end here too (sign-in checks the affiliation at each request anyway).
+    for (const s of await endConsoleSessions(tx, { personIds, now, reason })) {
+      audit.push({ actor: ACTOR, action: 'console-session.revoked', subjectType: 'person', subjectId: s.personId, data: { session: s.session, reason } });
     }
     for (const personId of personIds) {
       outbound.push({ type: 'session.revoked', subjectType: 'person', subjectId: personId, occurredAt: now, payload: { reason } });

@@ -3,6 +3,7 @@ import { mountDecisionRoutes } from '../access/decision-routes.js';
 import { mountAccessRoutes } from '../access/routes.js';
 import { mountAffiliationRoutes } from '../affiliation/routes.js';
 import { mountAuditRoutes } from '../audit/routes.js';
+import { mountConsole } from '../console/routes.js';
 import { mountPasskeyRoutes } from '../credentials/passkey-routes.js';
 import { mountCredentialRoutes } from '../credentials/routes.js';
 import { mountSharedSecretRoutes } from '../credentials/shared-secret-routes.js';
@@ -45,6 +46,8 @@ export function createApp(deps: AppDeps): Express {
   mountAuditRoutes(router, table, deps);
   mountOutboxRoutes(router, table, deps);
   mountReviewRoutes(router, table, deps);
+  // The console's pages (and, in demo mode, the development OpenID Provider under /dev-idp).
+  mountConsole(router, deps);
   app.use(router);
 
   app.use(notFoundHandler);

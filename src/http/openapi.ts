@@ -41,7 +41,8 @@ export function buildOpenApi(table: RouteTable, version: string): unknown {
     (paths[spec.path] ??= {})[spec.method] = {
       summary: spec.summary,
       tags: [spec.tag],
-      ...(spec.auth === 'public' ? { security: [] } : { security: [{ bearer: [spec.auth] }] }),
+      ...(spec.auth === 'public' ? { security: [] } : { security: [{ bearer: [spec.auth] }, { consoleSession: [spec.auth] }] }),
+      ...(spec.stepUp ? { 'x-sekisho-step-up': spec.stepUp === true ? 'always' : 'conditional' } : {}),
       ...(parameters.length ? { parameters } : {}),
       ...(spec.body ? { requestBody: { required: true, content: { 'application/json': { schema: jsonSchema(spec.body, 'input') } } } } : {}),
       responses,
@@ -53,7 +54,16 @@ export function buildOpenApi(table: RouteTable, version: string): unknown {
     paths,
     components: {
       schemas: { Problem: problemSchema },
-      securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'API token; scopes: hr, admin, emergency, decide, authn, logs, reviews, audit' } },
+      securitySchemes: {
+        bearer: { type: 'http', scheme: 'bearer', description: 'API token; scopes: hr, admin, emergency, decide, authn, logs, reviews, audit' },
+        consoleSession: {
+          type: 'apiKey',
+          in: 'cookie',
+          name: 'sekisho_session',
+          description:
+            "A person's console session (cookie `__Host-sekisho_session` on https) with the x-csrf-token header on writes; console roles give the scopes (admin, audit, emergency, reviews). Operations marked x-sekisho-step-up need a passkey assertion less than 5 minutes old in the session.",
+        },
+      },
     },
   };
 }

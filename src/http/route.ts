@@ -2,6 +2,7 @@ import express, { type Request, type RequestHandler, type Response, type Router 
 import { z } from 'zod';
 import type { Scope } from '../credentials/schema.js';
 import { common } from '../errors.js';
+import { assertSteppedUp } from '../console/session-auth.js';
 import { authenticate, type Principal } from './auth.js';
 import type { AppDeps } from './deps.js';
 import { validationError } from './problem.js';
@@ -42,6 +43,13 @@ export interface RouteSpec<P, Q, B> {
   /** JSON body size limit; default 1 MB. */
   bodyLimit?: string;
   responses: Record<number, { description: string; schema?: z.ZodType }>;
+  /**
+   * A sensitive act: when a person calls it through their console session, it needs a passkey
+   * assertion less than 5 minutes old in that session (403 console.step-up-required otherwise).
+   * A function decides from the parsed request (a grant to a non-wheeling person). Service
+   * tokens are not asked: they are no person's (README "Console").
+   */
+  stepUp?: true | ((input: { params: P; query: Q; body: B; now: Date }) => Promise<boolean>);
   handler: (input: HandlerInput<P, Q, B>) => Promise<Reply>;
 }
 
@@ -87,6 +95,9 @@ export function mountRoute<P, Q, B>(router: Router, table: RouteTable, deps: App
     const body = spec.rawBody ? (req.body as B) : parseOrThrow(spec.body, req.body, 'body');
     const now = deps.clock();
     const actor = principal ? principal.actor : 'anonymous';
+    if (spec.stepUp && principal?.kind === 'session' && (spec.stepUp === true || (await spec.stepUp({ params, query, body, now })))) {
+      assertSteppedUp(principal.session, now);
+    }
     const reply = await spec.handler({ params, query, body, principal, actor, now, req, res });
     for (const [k, v] of Object.entries(reply.headers ?? {})) res.setHeader(k, v);
     if (reply.raw) return void res.status(reply.status).type(reply.raw.contentType).send(reply.raw.text);

@@ -115,6 +115,7 @@ export function mountReviewRoutes(router: Router, table: RouteTable, deps: AppDe
     tag: 'reviews',
     summary: 'Apply the decisions and onNoResponse; revoked grants stop permitting at once, and each is verified',
     auth: 'reviews',
+    stepUp: true,
     params: idParams,
     responses: { 200: { description: 'Closed', schema: campaignOut } },
     handler: async ({ params, now, actor }) => ({

@@ -25,8 +25,11 @@ export interface TestServer {
   close(): Promise<void>;
 }
 
-/** The real app on an ephemeral loopback port, with a clock the test controls. */
-export async function startTestServer(database: Database, opts: { now: Date; hrSecret?: string }): Promise<TestServer> {
+/**
+ * The real app on an ephemeral loopback port, with a clock the test controls; `env` adds
+ * configuration (console roles, SEKISHO_DEV_IDP, …) on top of the test defaults.
+ */
+export async function startTestServer(database: Database, opts: { now: Date; hrSecret?: string; env?: Record<string, string> }): Promise<TestServer> {
   let now = opts.now;
   // Listen first, so the app's public URL (the WebAuthn origin) is the real one, on `localhost`.
   const server: Server = await new Promise((resolve) => {
@@ -37,7 +40,7 @@ export async function startTestServer(database: Database, opts: { now: Date; hrS
   const logger = createLogger('silent');
   const service = await startService({
     database,
-    config: loadConfig({ LOG_LEVEL: 'silent', SEKISHO_PUBLIC_URL: publicUrl }),
+    config: loadConfig({ LOG_LEVEL: 'silent', SEKISHO_PUBLIC_URL: publicUrl, ...opts.env }),
     logger,
     clock: () => now,
     hrWebhookKey: secretKey(opts.hrSecret ?? TEST_HR_SECRET),
