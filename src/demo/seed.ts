@@ -3,6 +3,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { putBirthrightRule } from '../access/birthright.js';
 import { putEntitlement, putSystem, putTerminal } from '../access/catalog.js';
+import type { FieldClass } from '../access/schema.js';
 import { listCompanies, putCompany } from '../affiliation/companies.js';
 import type { CompanyKind } from '../affiliation/schema.js';
 import { createApiToken, newTokenValue } from '../credentials/api-tokens.js';
@@ -57,6 +58,20 @@ function demoPeople(): { id: string; name: string; company: string; orgUnit: str
   });
 }
 
+/** The customer system's field classes and emergency set: the demo's, and the tests'. */
+export const TAKUSO_FIELDS: { fields: Record<string, FieldClass>; emergencyFields: string[] } = {
+  fields: {
+    supplyPoint: 'network.public',
+    supplyAddress: 'network.public',
+    holderName: 'customer.retailer-only',
+    phone: 'customer.retailer-only',
+    usage: 'customer.retailer-only',
+    loadEquipment: 'network.internal',
+    retailerName: 'network.internal',
+  },
+  emergencyFields: ['supplyPoint', 'supplyAddress', 'holderName', 'phone'],
+};
+
 /**
  * The wheeling company's customer system (託送システム) as the regulator's cases describe it:
  * public network data, customer data only the customer's own retailer may see, and internal
@@ -70,16 +85,7 @@ async function seedCatalogue(db: Db, now: Date, actor: string): Promise<void> {
     code: 'takuso',
     name: '託送システム',
     ownerCompany: 'nw',
-    fields: {
-      supplyPoint: 'network.public',
-      supplyAddress: 'network.public',
-      holderName: 'customer.retailer-only',
-      phone: 'customer.retailer-only',
-      usage: 'customer.retailer-only',
-      loadEquipment: 'network.internal',
-      retailerName: 'network.internal',
-    },
-    emergencyFields: ['supplyPoint', 'supplyAddress', 'holderName', 'phone'],
+    ...TAKUSO_FIELDS,
   });
   await putEntitlement({ db, now, actor, code: 'takuso-operator', system: 'takuso', name: '託送システム 運用', allowedCompanyKinds: ['wheeling'] });
   await putEntitlement({ db, now, actor, code: 'takuso-switching', system: 'takuso', name: '託送システム スイッチング支援', allowedCompanyKinds: ['wheeling', 'retail'] });

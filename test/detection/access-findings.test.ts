@@ -122,6 +122,7 @@ describe('findings from access logs: scanning and status', () => {
     expect((await h.get(`/v1/reports/nonpublic-access?from=${from}&to=${to}`)).status).toBe(200);
   });
 
+  // Two transactions committing out of order need two connections: PostgreSQL only.
   it.skipIf(!onPostgres)('scans a batch that commits after a later one did', async () => {
     const db = h.database.db;
     const scanned = async () =>
@@ -147,6 +148,7 @@ describe('findings from access logs: scanning and status', () => {
     expect((await nonpublic()).at(-1)).toMatchObject({ status: 'open', count: 3 });
   });
 
+  // A second replica needs a second connection while the first scan is open: PostgreSQL only.
   it.skipIf(!onPostgres)('a replica that finds another one scanning leaves the batches to it', async () => {
     await h.post([peek(20)]);
     const result = await withTx(h.database.db, async (tx) => {

@@ -170,6 +170,7 @@ describe('POST /v1/access-logs', () => {
     expect([after.events - before.events, after.batches - before.batches]).toEqual([2, 1]);
   });
 
+  // Concurrent requests only interleave on PostgreSQL; PGlite runs one transaction at a time.
   it.skipIf(!onPostgres)('keeps concurrent batches apart and whole', async () => {
     const before = await h.counts();
     const batches = Array.from({ length: 6 }, (_, b) => Array.from({ length: 500 }, (_, i) => ev(1000 * (b + 1) + i)));

@@ -1,5 +1,6 @@
 import { putEntitlement, putSystem, putTerminal } from '../../src/access/catalog.js';
 import type { Db } from '../../src/db/client.js';
+import { TAKUSO_FIELDS } from '../../src/demo/seed.js';
 import { T0 } from './factories.js';
 
 /**
@@ -14,16 +15,7 @@ export async function makeTakuso(db: Db) {
     code: 'takuso',
     name: '託送システム',
     ownerCompany: 'nw',
-    fields: {
-      supplyPoint: 'network.public',
-      supplyAddress: 'network.public',
-      holderName: 'customer.retailer-only',
-      phone: 'customer.retailer-only',
-      usage: 'customer.retailer-only',
-      loadEquipment: 'network.internal',
-      retailerName: 'network.internal',
-    },
-    emergencyFields: ['supplyPoint', 'holderName', 'supplyAddress', 'phone'],
+    ...TAKUSO_FIELDS,
   });
   await putEntitlement({ db, now: T0, actor: 'test', code: 'takuso-operator', system: 'takuso', name: 'Operator', allowedCompanyKinds: ['wheeling'] });
   await putEntitlement({ db, now: T0, actor: 'test', code: 'takuso-switching', system: 'takuso', name: 'Switching support', allowedCompanyKinds: ['wheeling', 'retail'] });
