@@ -35,6 +35,7 @@ import { createApiToken } from '../../src/credentials/api-tokens.js';
 import type { Db } from '../../src/db/client.js';
 import { emergencies, emergencyRoster } from '../../src/emergency/schema.js';
 import { CasbinPeer, CedarPeer, resolveFacts } from './decide-peers.js';
+import { TAKUSO_FIELDS } from '../../src/demo/seed.js';
 import { intEnv, logger, percentile, pool, round2, seconds, startBenchServer, withScratchDatabase } from './support.js';
 
 const REQUESTS = intEnv('BENCH_DECIDE_REQUESTS', 100_000);
@@ -86,17 +87,8 @@ const AREAS = ['aomori', 'iwate', 'akita', 'miyagi', 'yamagata'];
 const SYSTEMS: { code: string; fields: Record<string, FieldClass>; emergencyFields: string[] }[] = [
   {
     code: 'takuso',
-    fields: {
-      supplyPoint: 'network.public',
-      supplyAddress: 'network.public',
-      contractCurrent: 'network.public',
-      holderName: 'customer.retailer-only',
-      phone: 'customer.retailer-only',
-      usage: 'customer.retailer-only',
-      loadEquipment: 'network.internal',
-      retailerName: 'network.internal',
-    },
-    emergencyFields: ['supplyPoint', 'supplyAddress', 'holderName', 'phone'],
+    fields: { ...TAKUSO_FIELDS.fields, contractCurrent: 'network.public' },
+    emergencyFields: TAKUSO_FIELDS.emergencyFields,
   },
   {
     code: 'ryokin',

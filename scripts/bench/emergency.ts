@@ -30,9 +30,6 @@
  * Knobs (environment): BENCH_EMERGENCY_ROSTER (5000), BENCH_EMERGENCY_CYCLES (5),
  * BENCH_TIME_LIMIT_SECONDS (180).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { createInterface } from 'node:readline';
-import { fileURLToPath } from 'node:url';
 import { sql } from 'drizzle-orm';
 import { putSystem, putTerminal } from '../../src/access/catalog.js';
 import { putCompany } from '../../src/affiliation/companies.js';
@@ -40,6 +37,7 @@ import { appendAudit, type AuditEntry } from '../../src/audit/chain.js';
 import { createApiToken } from '../../src/credentials/api-tokens.js';
 import { queryRows, type Db } from '../../src/db/client.js';
 import { withTx } from '../../src/db/tx.js';
+import { spawnDecisionProcess, type DecisionProcess } from '../../test/support/decision-process.js';
 import { intEnv, logger, percentile, round2, seconds, startBenchServer, withScratchDatabase } from './support.js';
 
 const ROSTER = intEnv('BENCH_EMERGENCY_ROSTER', 5000);
@@ -50,8 +48,6 @@ const POOL_SIZE = 10;
 const TARGET_MS = 1000;
 const GIVE_UP_MS = 15_000;
 
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-const DECISION_SERVER = fileURLToPath(new URL('../../test/support/decision-server.ts', import.meta.url));
 
 const log = logger('emergency');
 
@@ -138,44 +134,6 @@ async function setUp(db: Db): Promise<{ emergencyToken: string; decideToken: str
   return { emergencyToken, decideToken };
 }
 
-interface ProcessTwo {
-  child: ChildProcess;
-  url: string;
-}
-
-/** Process 2: the decision server in its own OS process, on the same database, real clock. */
-async function spawnProcessTwo(databaseUrl: string): Promise<ProcessTwo> {
-  const child = spawn(process.execPath, ['--import', 'tsx', DECISION_SERVER, databaseUrl], { cwd: ROOT, stdio: ['pipe', 'pipe', 'inherit'] });
-  const port = await new Promise<number>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error('process 2 did not start within 60 s')), 60_000);
-    child.once('exit', (code, signal) => reject(new Error(`process 2 exited before it was ready (${code ?? signal})`)));
-    createInterface({ input: child.stdout! }).on('line', (line) => {
-      try {
-        const msg = JSON.parse(line) as { ready?: boolean; port?: number };
-        if (msg.ready && msg.port) {
-          clearTimeout(timer);
-          resolve(msg.port);
-        }
-      } catch {
-        // not the ready line
-      }
-    });
-  }).catch(async (err: unknown) => {
-    await stopProcess(child);
-    throw err;
-  });
-  return { child, url: `http://127.0.0.1:${port}` };
-}
-
-async function stopProcess(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  child.kill('SIGTERM');
-  const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
-  await exited;
-  clearTimeout(timer);
-}
-
 interface DecisionOut {
   decision: 'permit' | 'deny';
   fields: Record<string, 'allow' | 'mask'>;
@@ -200,11 +158,11 @@ async function main(): Promise<void> {
   const result = await withScratchDatabase('emergency', { poolSize: POOL_SIZE, timeLimitSeconds: TIME_LIMIT_SECONDS }, async (database, url) => {
     const { emergencyToken, decideToken } = await setUp(database.db);
     const one = await startBenchServer(database);
-    let two: ProcessTwo | undefined;
+    let two: DecisionProcess | undefined;
     try {
       let t = performance.now();
-      two = await spawnProcessTwo(url);
-      log(`process 2 (pid ${two.child.pid}) ready at ${two.url} in ${seconds(performance.now() - t)}s; process 1 (pid ${process.pid}) at ${one.url}`);
+      two = await spawnDecisionProcess(url, { readyWithinMs: 60_000 });
+      log(`process 2 (pid ${two.pid}) ready at ${two.url} in ${seconds(performance.now() - t)}s; process 1 (pid ${process.pid}) at ${one.url}`);
 
       const decisionsUrl = `${two.url}/v1/decisions`;
       let asked = 0;
@@ -317,7 +275,7 @@ async function main(): Promise<void> {
       if (!out.withinTarget) log(`over the ${TARGET_MS} ms target`);
       return out;
     } finally {
-      if (two) await stopProcess(two.child);
+      if (two) await two.stop();
       await one.close();
     }
   });

@@ -30,6 +30,7 @@ import { putCompany } from '../../src/affiliation/companies.js';
 import { createApiToken } from '../../src/credentials/api-tokens.js';
 import { queryRows, type Db } from '../../src/db/client.js';
 import { scanAccessLogs } from '../../src/detection/scan.js';
+import { TAKUSO_FIELDS } from '../../src/demo/seed.js';
 import { intEnv, logger, pool, round2, seconds, startBenchServer, withScratchDatabase } from './support.js';
 
 const EVENTS = intEnv('BENCH_INGEST_EVENTS', 5_000_000);
@@ -73,17 +74,8 @@ async function setUp(db: Db, start: Date, end: Date): Promise<void> {
     code: 'takuso',
     name: 'Bench customer system',
     ownerCompany: 'nw',
-    fields: {
-      supplyPoint: 'network.public',
-      supplyAddress: 'network.public',
-      contractCurrent: 'network.public',
-      holderName: 'customer.retailer-only',
-      phone: 'customer.retailer-only',
-      usage: 'customer.retailer-only',
-      loadEquipment: 'network.internal',
-      retailerName: 'network.internal',
-    },
-    emergencyFields: ['supplyPoint', 'supplyAddress', 'holderName', 'phone'],
+    fields: { ...TAKUSO_FIELDS.fields, contractCurrent: 'network.public' },
+    emergencyFields: TAKUSO_FIELDS.emergencyFields,
   });
   const siteOf = (t: string) => t.replace(/^T-[A-Z]+-/, '');
   for (const [company, terminals] of Object.entries(SITES)) {

@@ -1,10 +1,9 @@
 import type { Router } from 'express';
 import { z } from 'zod';
 import type { AppDeps } from '../http/deps.js';
-import { toCsv } from '../http/csv.js';
 import { mountRoute, type RouteTable } from '../http/route.js';
 import { approveEmergency, declareEmergency, endedAt, endEmergency, extendEmergency, listEmergencies, statusAt, type Emergency } from './declarations.js';
-import { emergencyReport } from './report.js';
+import { emergencyReport, emergencyReportCsv } from './report.js';
 import { listRoster, putRosterMember, removeRosterMember } from './roster.js';
 import { declareBody, emergencyOut, emergencyParams, extendBody, listQuery, reportOut, reportQuery, rosterBody, rosterOut, rosterParams } from './schemas.js';
 
@@ -88,17 +87,7 @@ export function mountEmergencyRoutes(router: Router, table: RouteTable, deps: Ap
     handler: async ({ params, query, now }) => {
       const report = await emergencyReport(deps.db, params.id);
       if (query.format === 'json') return { status: 200, body: { emergency: view(report.emergency, now), decisions: report.decisions } };
-      const csv = toCsv(report.decisions, [
-        { header: 'decision_id', value: (d) => d.decisionId },
-        { header: 'at', value: (d) => d.at },
-        { header: 'person_id', value: (d) => d.personId },
-        { header: 'terminal_id', value: (d) => d.terminalId },
-        { header: 'system', value: (d) => d.system },
-        { header: 'customer_id', value: (d) => d.customerId },
-        { header: 'area', value: (d) => d.area },
-        { header: 'allowed_fields', value: (d) => d.allowed },
-        { header: 'masked_fields', value: (d) => d.masked },
-      ]);
+      const csv = emergencyReportCsv(report.decisions);
       return { status: 200, raw: { contentType: 'text/csv; charset=utf-8', text: csv }, headers: { 'content-disposition': `attachment; filename="emergency-${params.id}.csv"` } };
     },
   });

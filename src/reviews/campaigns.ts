@@ -4,6 +4,7 @@ import type { PolicyCache } from '../access/policy-cache.js';
 import { appendAudit } from '../audit/chain.js';
 import { queryRows, type Db } from '../db/client.js';
 import { withTx } from '../db/tx.js';
+import { toCsv } from '../http/csv.js';
 import { enqueueSelected } from '../outbox/enqueue.js';
 import { reviewProblems } from './errors.js';
 import { OUTCOME_SQL, revokedItems } from './outcome.js';
@@ -328,4 +329,25 @@ async function verifyRevocations(input: { db: Db; now: Date; campaignId: string;
 export async function campaignEvidence(db: Db, campaignId: string): Promise<{ campaign: Campaign; items: ReviewItem[] }> {
   const campaign = await getCampaign(db, campaignId);
   return { campaign, items: await readItems(db, campaign, sql`order by i.person_id, i.entitlement_code, i.id`) };
+}
+
+/** The evidence as CSV, for the API and the console alike. */
+export function campaignEvidenceCsv(items: ReviewItem[]): string {
+  return toCsv(items, [
+    { header: 'item_id', value: (i) => i.id },
+    { header: 'person_id', value: (i) => i.personId },
+    { header: 'entitlement', value: (i) => i.entitlementCode },
+    { header: 'system', value: (i) => i.systemCode },
+    { header: 'company_at_grant', value: (i) => i.companyAtGrant },
+    { header: 'company_at_start', value: (i) => i.companyAtStart },
+    { header: 'recommendations', value: (i) => i.recommendations },
+    { header: 'reviewer_id', value: (i) => i.reviewerId },
+    { header: 'decision', value: (i) => i.decision },
+    { header: 'decided_by', value: (i) => i.decidedBy },
+    { header: 'decided_at', value: (i) => i.decidedAt },
+    { header: 'comment', value: (i) => i.comment },
+    { header: 'outcome', value: (i) => i.outcome },
+    { header: 'outcome_by', value: (i) => i.outcome && (i.decision ? 'reviewer' : 'no-response') },
+    { header: 'revocation_verified', value: (i) => i.verified },
+  ]);
 }

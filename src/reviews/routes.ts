@@ -1,9 +1,8 @@
 import type { Router } from 'express';
 import { z } from 'zod';
-import { toCsv } from '../http/csv.js';
 import type { AppDeps } from '../http/deps.js';
 import { mountRoute, type RouteTable } from '../http/route.js';
-import { campaignEvidence, closeCampaign, createCampaign, decideItem, getCampaign, listItems, type Campaign, type ReviewItem } from './campaigns.js';
+import { campaignEvidence, campaignEvidenceCsv, closeCampaign, createCampaign, decideItem, getCampaign, listItems, type Campaign, type ReviewItem } from './campaigns.js';
 import { getSchedule, putSchedule, type Schedule } from './schedules.js';
 import {
   campaignBody,
@@ -136,23 +135,7 @@ export function mountReviewRoutes(router: Router, table: RouteTable, deps: AppDe
     handler: async ({ params, query }) => {
       const { campaign, items } = await campaignEvidence(deps.db, params.id);
       if (query.format === 'json') return { status: 200, body: { campaign: campaignView(campaign), items: items.map(itemView) } };
-      const csv = toCsv(items, [
-        { header: 'item_id', value: (i) => i.id },
-        { header: 'person_id', value: (i) => i.personId },
-        { header: 'entitlement', value: (i) => i.entitlementCode },
-        { header: 'system', value: (i) => i.systemCode },
-        { header: 'company_at_grant', value: (i) => i.companyAtGrant },
-        { header: 'company_at_start', value: (i) => i.companyAtStart },
-        { header: 'recommendations', value: (i) => i.recommendations },
-        { header: 'reviewer_id', value: (i) => i.reviewerId },
-        { header: 'decision', value: (i) => i.decision },
-        { header: 'decided_by', value: (i) => i.decidedBy },
-        { header: 'decided_at', value: (i) => i.decidedAt },
-        { header: 'comment', value: (i) => i.comment },
-        { header: 'outcome', value: (i) => i.outcome },
-        { header: 'outcome_by', value: (i) => i.outcome && (i.decision ? 'reviewer' : 'no-response') },
-        { header: 'revocation_verified', value: (i) => i.verified },
-      ]);
+      const csv = campaignEvidenceCsv(items);
       return { status: 200, raw: { contentType: 'text/csv; charset=utf-8', text: csv }, headers: { 'content-disposition': `attachment; filename="review-${params.id}.csv"` } };
     },
   });

@@ -1,8 +1,6 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { createInterface } from 'node:readline';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeTakuso } from '../support/access.js';
+import { spawnDecisionProcess, type DecisionProcess } from '../support/decision-process.js';
 import { createTestDatabase, onPostgres, type TestDatabase } from '../support/db.js';
 import { at, hire, makeUtilityGroup, plusMs, T0 } from '../support/factories.js';
 import { startTestServer, type TestServer } from '../support/http.js';
@@ -14,58 +12,11 @@ const B_DECIDES_AT = plusMs(GRANTED_AT, 600_000);
 /** The requirement: a revocation through one process is enforced by every other within 1 s. */
 const REQUIRED_MS = 1000;
 
-const SCRIPT = fileURLToPath(new URL('../support/decision-server.ts', import.meta.url));
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-
-interface ProcessB {
-  child: ChildProcess;
-  url: string;
-}
-
-/** Process B: the app in a separate OS process (node + tsx), on the same PostgreSQL database. */
-async function spawnProcessB(databaseUrl: string): Promise<ProcessB> {
-  const child = spawn(process.execPath, ['--import', 'tsx', SCRIPT, databaseUrl, B_DECIDES_AT.toISOString()], {
-    cwd: ROOT,
-    stdio: ['pipe', 'pipe', 'inherit'],
-  });
-  const ready = new Promise<number>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error('process B did not start within 100 s')), 100_000);
-    child.once('exit', (code, signal) => reject(new Error(`process B exited before it was ready (${code ?? signal})`)));
-    createInterface({ input: child.stdout! }).on('line', (line) => {
-      try {
-        const msg = JSON.parse(line) as { ready?: boolean; port?: number };
-        if (msg.ready && msg.port) {
-          clearTimeout(timer);
-          resolve(msg.port);
-        }
-      } catch {
-        // not our line
-      }
-    });
-  });
-  try {
-    const port = await ready;
-    return { child, url: `http://127.0.0.1:${port}` };
-  } catch (err) {
-    await stopProcess(child);
-    throw err;
-  }
-}
-
-async function stopProcess(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  child.kill('SIGTERM');
-  const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
-  await exited;
-  clearTimeout(timer);
-}
-
 // PGlite is in-process and single-connection: a second process cannot share its database.
 describe.skipIf(!onPostgres)('two processes on one PostgreSQL database', () => {
   let database: TestDatabase;
   let a: TestServer;
-  let b: ProcessB | undefined;
+  let b: DecisionProcess | undefined;
   let person: string;
   let decideToken: string;
 
@@ -77,10 +28,10 @@ describe.skipIf(!onPostgres)('two processes on one PostgreSQL database', () => {
     person = await hire(db, { company: 'nw', at: T0 });
     a = await startTestServer(database, { now: GRANTED_AT });
     decideToken = await a.token('decide');
-    b = await spawnProcessB(database.url!);
+    b = await spawnDecisionProcess(database.url!, { instant: B_DECIDES_AT });
   }, 120_000);
   afterAll(async () => {
-    if (b) await stopProcess(b.child);
+    if (b) await b.stop();
     await a?.close();
     await database?.close();
   });
@@ -96,7 +47,7 @@ describe.skipIf(!onPostgres)('two processes on one PostgreSQL database', () => {
   };
 
   it('a grant revoked through process A is denied by process B within 1 s', async () => {
-    expect(b!.child.pid).not.toBe(process.pid);
+    expect(b!.pid).not.toBe(process.pid);
 
     a.setNow(GRANTED_AT);
     const granted = await fetch(`${a.url}/v1/grants`, {

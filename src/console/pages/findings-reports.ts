@@ -1,8 +1,8 @@
 import { z } from 'zod';
 import { listEmergencies } from '../../emergency/declarations.js';
-import { emergencyReport } from '../../emergency/report.js';
+import { emergencyReport, emergencyReportCsv } from '../../emergency/report.js';
 import { toCsv } from '../../http/csv.js';
-import { campaignEvidence } from '../../reviews/campaigns.js';
+import { campaignEvidence, campaignEvidenceCsv } from '../../reviews/campaigns.js';
 import { html } from '../html.js';
 import { label, layout, when, type PageContext } from '../layout.js';
 import { campaignsWithProgress, findingRules, listFindingsFor, type FindingRow } from '../queries.js';
@@ -99,17 +99,7 @@ export async function emergencyCsvDownload(c: PageContext, id: string): Promise<
   csv(
     c,
     `emergency-${id}.csv`,
-    toCsv(report.decisions, [
-      { header: 'decision_id', value: (d) => d.decisionId },
-      { header: 'at', value: (d) => d.at },
-      { header: 'person_id', value: (d) => d.personId },
-      { header: 'terminal_id', value: (d) => d.terminalId },
-      { header: 'system', value: (d) => d.system },
-      { header: 'customer_id', value: (d) => d.customerId },
-      { header: 'area', value: (d) => d.area },
-      { header: 'allowed_fields', value: (d) => d.allowed },
-      { header: 'masked_fields', value: (d) => d.masked },
-    ]),
+    emergencyReportCsv(report.decisions),
   );
 }
 
@@ -118,19 +108,6 @@ export async function campaignCsvDownload(c: PageContext, id: string): Promise<v
   csv(
     c,
     `review-${id}.csv`,
-    toCsv(items, [
-      { header: 'item_id', value: (i) => i.id },
-      { header: 'person_id', value: (i) => i.personId },
-      { header: 'entitlement', value: (i) => i.entitlementCode },
-      { header: 'system', value: (i) => i.systemCode },
-      { header: 'recommendations', value: (i) => i.recommendations },
-      { header: 'reviewer_id', value: (i) => i.reviewerId },
-      { header: 'decision', value: (i) => i.decision },
-      { header: 'decided_by', value: (i) => i.decidedBy },
-      { header: 'decided_at', value: (i) => i.decidedAt },
-      { header: 'comment', value: (i) => i.comment },
-      { header: 'outcome', value: (i) => i.outcome },
-      { header: 'revocation_verified', value: (i) => i.verified },
-    ]),
+    campaignEvidenceCsv(items),
   );
 }
